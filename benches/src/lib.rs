@@ -1,0 +1,1 @@
+//! Shared workload for the criterion benches (see `benches/README.md`).

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The one test command (README "Quick start"): sets up what the tests need on a fresh
+# Debian machine (Redis, Chromium, npm packages) and runs every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# --- services -----------------------------------------------------------------------
+ensure_redis() {
+  if command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
+    return
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "installing redis-server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  log "starting redis-server on 127.0.0.1:6379"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG && return
+    sleep 0.1
+  done
+  echo "redis did not start" >&2
+  exit 1
+}
+ensure_redis
+
+# --- static checks ------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy (all targets, all features)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+# --- Rust tests (unit, integration, doc) ---------------------------------------------
+log "cargo test (all features)"
+cargo test --workspace --all-features
+
+# --- benches must keep compiling ------------------------------------------------------
+log "cargo bench --no-run"
+cargo bench --workspace --no-run
+
+# --- browser end-to-end ---------------------------------------------------------------
+if [ -x examples/multi-api/e2e/run.sh ]; then
+  log "browser end-to-end (Chromium + supertokens-website)"
+  examples/multi-api/e2e/run.sh
+fi
+
+log "all tests passed"

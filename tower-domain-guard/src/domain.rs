@@ -1,0 +1,1 @@
+//! `SharedDomain`: placeholder, owned by the guard crate's author.
