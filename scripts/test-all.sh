@@ -39,9 +39,9 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 log "cargo test (all features)"
 cargo test --workspace --all-features
 
-# --- benches must keep compiling ------------------------------------------------------
-log "cargo bench --no-run"
-cargo bench --workspace --no-run
+# --- benches must keep compiling (dev profile: reuses the test build's artifacts) -------
+log "cargo test --benches --no-run"
+cargo test --workspace --all-features --benches --no-run
 
 # --- browser end-to-end ---------------------------------------------------------------
 if [ -x examples/multi-api/e2e/run.sh ]; then
