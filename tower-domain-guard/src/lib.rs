@@ -4,5 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod domain;
+mod hostname;
 
 pub use domain::{DomainError, SharedDomain};
+pub use hostname::HostSyntaxError;
