@@ -2,3 +2,7 @@
 //! and the SuperTokens-compatible refresh and sign-out endpoints, as tower services.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod jwks;
+pub mod keys;
+pub mod token;
