@@ -1,1 +1,8 @@
-//! Shared workload for the criterion benches (see `benches/README.md`).
+//! Benchmarks of the tower shared-session layers against the crates people use today,
+//! on one workload, in one run. See `benches/README.md` for how to run them and the figures.
+
+pub mod ours;
+pub mod peers;
+pub mod tokens;
+pub mod variants;
+pub mod workload;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Instruction counts per call (valgrind callgrind), the figure that repeats on this shared
+# machine. Usage: benches/scripts/callgrind.sh [variant...]   (default: every variant)
+#   N=10000 (calls per variant), REPEATS=1, OUT=target/callgrind
+# Prints a markdown table: Ir per call, and for stacks the Ir added over the bare Router
+# from the same build. Collection is on only inside `run_calls` (see src/bin/callgrind_target.rs).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${N:-10000}
+REPEATS=${REPEATS:-1}
+OUT=${OUT:-target/callgrind}
+command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
+cargo build --release -q -p tower-shared-session-benches --bin callgrind_target
+BIN=target/release/callgrind_target
+mkdir -p "$OUT"
+if [ $# -gt 0 ]; then variants=("$@"); else mapfile -t variants < <("$BIN" --list); fi
+# bare first: every stack is reported relative to it
+rest=(); for v in "${variants[@]}"; do [ "$v" = bare ] || rest+=("$v"); done
+variants=(bare "${rest[@]}")
+
+count() { # variant repeat -> Ir total of the N counted calls
+  local v=$1 k=$2 f
+  f="$OUT/${v//\//.}.$k.out"
+  valgrind --tool=callgrind --toggle-collect='*run_calls*' --callgrind-out-file="$f" \
+    "$BIN" "$v" "$N" >/dev/null 2>"$f.log" || { echo "FAILED: $v (see $f.log)" >&2; tail -3 "$f.log" >&2; return 1; }
+  awk '/^totals:/{t=$2} /^summary:/{s=$2} END{print (t?t:s)}' "$f"
+}
+
+declare -A per
+echo "callgrind, N=$N calls per variant, $(date -u +%F), $(rustc --version)"
+echo
+echo "| variant | Ir total (per repeat) | Ir per call | added over bare Router | ratio to bare |"
+echo "|---|---|---|---|---|"
+bare=""
+for v in "${variants[@]}"; do
+  totals=()
+  for k in $(seq 1 "$REPEATS"); do totals+=("$(count "$v" "$k")") || continue 2; done
+  p=$(( (totals[0] + N / 2) / N ))
+  per[$v]=$p
+  [ "$v" = bare ] && bare=$p
+  if [[ "$v" == */* ]]; then added="–"; ratio="–"; else
+    added=$(( p - bare )); ratio=$(awk -v a="$p" -v b="$bare" 'BEGIN{printf "%.2f×", a/b}'); fi
+  echo "| $v | ${totals[*]} | $p | $added | $ratio |"
+done
