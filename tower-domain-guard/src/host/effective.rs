@@ -1,0 +1,241 @@
+//! Deciding the request's effective host (RFC 9112 §3.2, RFC 9113 §8.3.1) and matching it.
+//!
+//! Everything here borrows from the request and does not allocate for ASCII hosts; only a
+//! non-ASCII (IDN) host is converted into an owned A-label string.
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use http::header::{FORWARDED, HOST};
+use http::{HeaderMap, Request, Version};
+
+use super::rejection::HostRejectionKind;
+use super::HostConfig;
+use crate::hostname::{self, HostKind, HostSyntaxError};
+
+/// A well-formed host taken from the request: A-label, no trailing dot, original case.
+#[derive(Debug)]
+pub(crate) struct Candidate<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) port: Option<u16>,
+    pub(crate) kind: HostKind,
+}
+
+/// A rejection, with the raw value that caused it (for the escaped debug log).
+#[derive(Debug)]
+pub(crate) struct Rejected<'a> {
+    pub(crate) kind: HostRejectionKind,
+    pub(crate) value: &'a [u8],
+}
+
+/// An extra host that is accepted besides the shared domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ExtraHost {
+    Name(Box<str>),
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+impl ExtraHost {
+    pub(crate) fn parse(input: &str) -> Result<Self, HostSyntaxError> {
+        let c = parse_value(input.trim().as_bytes())?;
+        if c.port.is_some() {
+            return Err(HostSyntaxError::InvalidPort);
+        }
+        Ok(match c.kind {
+            HostKind::Name => Self::Name(c.name.to_ascii_lowercase().into_boxed_str()),
+            HostKind::Ipv4 => Self::V4(c.name.parse().map_err(|_| HostSyntaxError::Empty)?),
+            HostKind::Ipv6 => Self::V6(parse_v6(&c.name).ok_or(HostSyntaxError::InvalidIpv6)?),
+        })
+    }
+
+    fn matches(&self, c: &Candidate<'_>) -> bool {
+        match (self, c.kind) {
+            (Self::Name(n), HostKind::Name) => n.as_bytes().eq_ignore_ascii_case(c.name.as_bytes()),
+            (Self::V4(a), HostKind::Ipv4) => c.name.parse::<Ipv4Addr>().is_ok_and(|b| *a == b),
+            (Self::V6(a), HostKind::Ipv6) => parse_v6(&c.name).is_some_and(|b| *a == b),
+            _ => false,
+        }
+    }
+}
+
+fn parse_v6(bracketed: &str) -> Option<Ipv6Addr> {
+    bracketed.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
+}
+
+/// Parses and validates a `host[:port]` value from the wire.
+pub(crate) fn parse_value(raw: &[u8]) -> Result<Candidate<'_>, HostSyntaxError> {
+    let s = match std::str::from_utf8(raw) {
+        Ok(s) => s,
+        Err(_) => {
+            // Report control bytes as such; other invalid UTF-8 cannot be an IDN.
+            if raw.iter().any(|&b| b < 0x20 || b == 0x7f) {
+                return Err(HostSyntaxError::InvalidCharacter);
+            }
+            return Err(HostSyntaxError::InvalidIdn);
+        }
+    };
+    if s.is_ascii() {
+        let h = hostname::parse_host_ascii(s)?;
+        return Ok(Candidate {
+            name: Cow::Borrowed(h.host),
+            port: h.port,
+            kind: h.kind,
+        });
+    }
+    let (host, port, _) = hostname::split_host_port(s)?;
+    let bare = host.strip_suffix('.').unwrap_or(host);
+    let ascii = hostname::to_ascii_idn(bare)?;
+    let (name, kind) = hostname::classify_name(&ascii)?;
+    if kind != HostKind::Name {
+        return Err(HostSyntaxError::InvalidIdn);
+    }
+    Ok(Candidate {
+        name: Cow::Owned(name.to_owned()),
+        port,
+        kind,
+    })
+}
+
+fn trim(mut b: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = b {
+        if *first == b' ' || *first == b'\t' {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = b {
+        if *last == b' ' || *last == b'\t' {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// The host named by the proxy nearest to us: the `host=` of the last `Forwarded` element,
+/// else the last `X-Forwarded-Host` element.
+fn forwarded_host(headers: &HeaderMap) -> Option<&[u8]> {
+    if let Some(last) = headers.get_all(FORWARDED).iter().next_back() {
+        let elem = last.as_bytes().rsplit(|&b| b == b',').next().unwrap_or(&[]);
+        for pair in elem.split(|&b| b == b';') {
+            let pair = trim(pair);
+            if let Some(eq) = pair.iter().position(|&b| b == b'=') {
+                if trim(&pair[..eq]).eq_ignore_ascii_case(b"host") {
+                    let v = trim(&pair[eq + 1..]);
+                    if v.len() >= 2 && v[0] == b'"' && v[v.len() - 1] == b'"' {
+                        return Some(&v[1..v.len() - 1]);
+                    }
+                    return Some(v);
+                }
+            }
+        }
+    }
+    let last = headers.get_all("x-forwarded-host").iter().next_back()?;
+    let elem = last.as_bytes().rsplit(|&b| b == b',').next().unwrap_or(&[]);
+    Some(trim(elem))
+}
+
+fn same_host(a: &Candidate<'_>, b: &Candidate<'_>) -> bool {
+    a.name.as_bytes().eq_ignore_ascii_case(b.name.as_bytes())
+        && match (a.port, b.port) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        }
+}
+
+impl HostConfig {
+    /// Matches a well-formed host against the shared domain, the extra hosts and the ports.
+    pub(crate) fn accept(&self, c: &Candidate<'_>) -> Result<(), HostRejectionKind> {
+        if let (Some(ports), Some(p)) = (&self.allowed_ports, c.port) {
+            if !ports.contains(&p) {
+                return Err(HostRejectionKind::PortNotAllowed);
+            }
+        }
+        if self.domain.matches_validated(&c.name, c.kind)
+            || self.extra_hosts.iter().any(|e| e.matches(c))
+        {
+            Ok(())
+        } else {
+            Err(HostRejectionKind::OutsideDomain)
+        }
+    }
+
+    /// Decides the effective host of a request and checks it.
+    pub(crate) fn decide<'a, B>(&self, req: &'a Request<B>) -> Result<Candidate<'a>, Rejected<'a>> {
+        let headers = req.headers();
+        if let Some(trust) = &self.trust_forwarded {
+            if trust(req.extensions()) {
+                if let Some(raw) = forwarded_host(headers) {
+                    let c = parse_value(raw).map_err(|e| Rejected {
+                        kind: HostRejectionKind::MalformedForwarded(e),
+                        value: raw,
+                    })?;
+                    self.accept(&c)
+                        .map_err(|kind| Rejected { kind, value: raw })?;
+                    return Ok(c);
+                }
+            }
+        }
+
+        let mut host_lines = headers.get_all(HOST).iter();
+        let host_header = host_lines.next();
+        if host_lines.next().is_some() {
+            return Err(Rejected {
+                kind: HostRejectionKind::DuplicateHost,
+                value: host_header.map_or(&[], |h| h.as_bytes()),
+            });
+        }
+
+        let (candidate, raw) = if let Some(authority) = req.uri().authority() {
+            // Absolute-form (HTTP/1.x) or :authority (HTTP/2, HTTP/3): the URI authority wins.
+            let raw = authority.as_str().as_bytes();
+            let c = parse_value(raw).map_err(|e| Rejected {
+                kind: HostRejectionKind::Malformed(e),
+                value: raw,
+            })?;
+            match (req.version(), host_header) {
+                (Version::HTTP_2 | Version::HTTP_3, Some(h)) => {
+                    let hc = parse_value(h.as_bytes()).map_err(|e| Rejected {
+                        kind: HostRejectionKind::Malformed(e),
+                        value: h.as_bytes(),
+                    })?;
+                    if !same_host(&c, &hc) {
+                        return Err(Rejected {
+                            kind: HostRejectionKind::AuthorityMismatch,
+                            value: h.as_bytes(),
+                        });
+                    }
+                }
+                // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400, even in
+                // absolute-form; the Host value itself is ignored.
+                (Version::HTTP_11, None) => {
+                    return Err(Rejected {
+                        kind: HostRejectionKind::MissingHost,
+                        value: raw,
+                    })
+                }
+                _ => {}
+            }
+            (c, raw)
+        } else {
+            let Some(h) = host_header else {
+                return Err(Rejected {
+                    kind: HostRejectionKind::MissingHost,
+                    value: &[],
+                });
+            };
+            let raw = h.as_bytes();
+            let c = parse_value(raw).map_err(|e| Rejected {
+                kind: HostRejectionKind::Malformed(e),
+                value: raw,
+            })?;
+            (c, raw)
+        };
+        self.accept(&candidate)
+            .map_err(|kind| Rejected { kind, value: raw })?;
+        Ok(candidate)
+    }
+}
