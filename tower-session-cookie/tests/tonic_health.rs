@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tonic::transport::{server::TcpIncoming, Server};
+use tonic::transport::{server::TcpIncoming, Channel, Server};
 use tonic_health::pb::{
     health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
 };
@@ -48,9 +48,12 @@ async fn health_check_through_the_layer() {
             .serve_with_incoming(TcpIncoming::from(listener)),
     );
 
-    let mut client = HealthClient::connect(format!("http://{address}"))
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("uri")
+        .connect()
         .await
         .expect("connect");
+    let mut client = HealthClient::new(channel);
     let mut request = tonic::Request::new(HealthCheckRequest {
         service: String::new(),
     });
