@@ -52,7 +52,10 @@ async fn login(tokens: SessionTokens) -> impl IntoResponse {
     tokens.set_anti_csrf("csrf.1".into());
     // Stands in for a CORS layer inside ours that already exposes some headers.
     (
-        [(header::ACCESS_CONTROL_EXPOSE_HEADERS, "x-request-id, Front-Token")],
+        [(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "x-request-id, Front-Token",
+        )],
         "{}",
     )
 }
@@ -191,10 +194,19 @@ async fn cookie_mode_sets_cookies_with_the_configured_attributes() {
     let cookies = set_cookies(&headers);
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     let access = &cookies[0];
-    assert_eq!((access.name.as_str(), access.value.as_str()), ("sAccessToken", "at.cookie"));
+    assert_eq!(
+        (access.name.as_str(), access.value.as_str()),
+        ("sAccessToken", "at.cookie")
+    );
     assert_eq!(
         access.attributes,
-        ["Domain=example.com", "Path=/", "HttpOnly", "Secure", "SameSite=Lax"]
+        [
+            "Domain=example.com",
+            "Path=/",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax"
+        ]
     );
     let access_expiry = parse_imf_fixdate(access.expires.as_deref().expect("Expires"));
     assert_close(
@@ -204,7 +216,10 @@ async fn cookie_mode_sets_cookies_with_the_configured_attributes() {
     );
 
     let refresh = &cookies[1];
-    assert_eq!((refresh.name.as_str(), refresh.value.as_str()), ("sRefreshToken", "rt.1"));
+    assert_eq!(
+        (refresh.name.as_str(), refresh.value.as_str()),
+        ("sRefreshToken", "rt.1")
+    );
     assert_eq!(refresh.expires.as_deref(), Some(REFRESH_EXPIRY));
     assert_eq!(
         refresh.attributes,
@@ -257,7 +272,13 @@ async fn partitioned_cross_site_host_only_cookies() {
     let cookies = set_cookies(&headers);
     assert_eq!(
         cookies[0].attributes,
-        ["Path=/", "HttpOnly", "Secure", "SameSite=None", "Partitioned"]
+        [
+            "Path=/",
+            "HttpOnly",
+            "Secure",
+            "SameSite=None",
+            "Partitioned"
+        ]
     );
     assert_eq!(
         cookies[1].attributes,
@@ -281,10 +302,16 @@ async fn clearing_cookies_use_exactly_the_attributes_that_set_them() {
         .send(
             "POST",
             "/auth/signout",
-            &[("cookie", "sAccessToken=at.cookie"), ("st-auth-mode", "cookie")],
+            &[
+                ("cookie", "sAccessToken=at.cookie"),
+                ("st-auth-mode", "cookie"),
+            ],
         )
         .await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"OK"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"{"status":"OK"}"#)
+    );
 
     let set = set_cookies(&set_headers);
     let cleared = set_cookies(&clear_headers);
@@ -336,7 +363,11 @@ async fn header_mode_is_the_default_for_new_sessions() {
             .send("POST", "/login", &[("st-auth-mode", mode)])
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(header(&headers, "st-access-token"), Some("at.header"), "{mode}");
+        assert_eq!(
+            header(&headers, "st-access-token"),
+            Some("at.header"),
+            "{mode}"
+        );
     }
 }
 
@@ -362,14 +393,25 @@ async fn duplicate_cookies_clear_the_older_domain() {
     let cookies = set_cookies(&headers);
     assert_eq!(cookies.len(), 2, "{cookies:?}");
     assert_eq!(cookies[0].name, "sAccessToken");
-    assert_eq!(cookies[0].attributes, ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"]);
+    assert_eq!(
+        cookies[0].attributes,
+        ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"]
+    );
     assert_eq!(cookies[1].name, "sRefreshToken");
     assert_eq!(
         cookies[1].attributes,
-        ["Path=/auth/session/refresh", "HttpOnly", "Secure", "SameSite=Lax"]
+        [
+            "Path=/auth/session/refresh",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax"
+        ]
     );
     for cookie in &cookies {
-        assert_eq!((cookie.value.as_str(), cookie.expires.as_deref()), ("", Some(EPOCH)));
+        assert_eq!(
+            (cookie.value.as_str(), cookie.expires.as_deref()),
+            ("", Some(EPOCH))
+        );
     }
     // Unlike supertokens-node, a front-token goes out too (spec §2.2).
     assert_front_token(header(&headers, "front-token").expect("front-token"));
@@ -438,7 +480,12 @@ async fn untouched_responses_pass_through() {
         .send("GET", "/plain", &[("cookie", "sAccessToken=a.b")])
         .await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "plain"));
-    for name in ["set-cookie", "cache-control", "access-control-expose-headers", "front-token"] {
+    for name in [
+        "set-cookie",
+        "cache-control",
+        "access-control-expose-headers",
+        "front-token",
+    ] {
         assert!(headers.get(name).is_none(), "{name}");
     }
 }
@@ -447,7 +494,11 @@ async fn untouched_responses_pass_through() {
 async fn extractor_without_the_layer_names_the_mistake() {
     let app = Router::new().route("/echo", get(echo));
     let response = app
-        .oneshot(Request::get("/echo").body(axum::body::Body::empty()).expect("request"))
+        .oneshot(
+            Request::get("/echo")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
         .await
         .expect("infallible");
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -455,6 +506,11 @@ async fn extractor_without_the_layer_names_the_mistake() {
         response.headers()[header::CONTENT_TYPE],
         "text/plain; charset=utf-8"
     );
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("SessionCookieLayer is not installed"));
 }

@@ -25,8 +25,11 @@ async fn health_check_through_the_layer() {
     let probe = move |request: http::Request<tonic::body::Body>| {
         let tokens = request.extensions().get::<SessionTokens>().cloned();
         if let Some(tokens) = tokens {
-            *seen_inside.lock().expect("lock") =
-                Some(tokens.access_token().map_or_else(String::new, |t| t.value.clone()));
+            *seen_inside.lock().expect("lock") = Some(
+                tokens
+                    .access_token()
+                    .map_or_else(String::new, |t| t.value.clone()),
+            );
             tokens.set_anti_csrf("from.grpc".into());
         }
         request
@@ -59,7 +62,9 @@ async fn health_check_through_the_layer() {
     });
     request.metadata_mut().insert(
         "cookie",
-        "other=1; sAccessToken=grpc.access.token".parse().expect("ascii"),
+        "other=1; sAccessToken=grpc.access.token"
+            .parse()
+            .expect("ascii"),
     );
     let response = client.check(request).await.expect("health check");
 
