@@ -438,6 +438,17 @@ impl SessionCookieConfigBuilder {
 
     /// The API's URL (`appInfo.apiDomain`), e.g. `https://api.example.com`. Its scheme
     /// decides `Secure`; with `website_domain` it decides `SameSite`.
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, SameSite};
+    /// let config = SessionCookieConfig::builder()
+    ///     .api_domain("https://api.example.com")
+    ///     .website_domain("https://app.example.org") // another site: SameSite=None
+    ///     .build()?;
+    /// assert_eq!(config.same_site(), SameSite::None);
+    /// assert!(config.secure());
+    /// # Ok::<(), tower_session_cookie::ConfigError>(())
+    /// ```
     pub fn api_domain(mut self, url: impl Into<String>) -> Self {
         self.api_domain = Some(url.into());
         self
@@ -473,6 +484,18 @@ impl SessionCookieConfigBuilder {
     /// when a request carries duplicate session cookies.
     ///
     /// [`SessionTokens::clear_older_domain_cookies`]: crate::SessionTokens::clear_older_domain_cookies
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, SharedDomain};
+    /// let config = SessionCookieConfig::builder()
+    ///     .shared_domain(SharedDomain::parse(".example.com")?)
+    ///     .api_domain("https://api.example.com")
+    ///     .website_domain("https://www.example.com")
+    ///     .older_cookie_domain("") // the cookies used to be host-only on api.example.com
+    ///     .build()?;
+    /// assert!(config.older_cookie_domain_configured());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn older_cookie_domain(mut self, domain: impl Into<String>) -> Self {
         self.older_cookie_domain = Some(domain.into());
         self
@@ -483,6 +506,19 @@ impl SessionCookieConfigBuilder {
     ///
     /// # ⚠️ Warning
     /// `SameSite` does not separate sibling subdomains; pair the layer with an origin check.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// use tower_session_cookie::SameSite;
+    /// let config = builder().same_site(SameSite::Strict).build()?;
+    /// assert_eq!(config.same_site(), SameSite::Strict);
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = Some(same_site);
         self
@@ -492,30 +528,84 @@ impl SessionCookieConfigBuilder {
     ///
     /// # ⚠️ Warning
     /// `secure(false)` sends session cookies over plain HTTP; use it only for local development.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// let config = builder().secure(false).build()?; // default here: true (https API)
+    /// assert!(!config.secure());
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = Some(secure);
         self
     }
 
     /// Adds `Partitioned` (CHIPS) to the cookies; implies `Secure`. Default `false`.
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// let config = builder().partitioned(true).build()?;
+    /// assert!(config.partitioned() && config.secure());
+    /// assert!(builder().partitioned(true).secure(false).build().is_err());
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.partitioned = partitioned;
         self
     }
 
     /// Which transfer methods are accepted. Default [`TransferPolicy::Any`].
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// use tower_session_cookie::TransferPolicy;
+    /// let config = builder().transfer_policy(TransferPolicy::Cookie).build()?;
+    /// assert_eq!(config.transfer_policy(), TransferPolicy::Cookie);
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn transfer_policy(mut self, policy: TransferPolicy) -> Self {
         self.transfer_policy = policy;
         self
     }
 
     /// Access cookie name (default `sAccessToken`).
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// let config = builder().access_cookie_name("__Secure-at").build()?;
+    /// assert_eq!(config.access_cookie_name(), "__Secure-at");
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn access_cookie_name(mut self, name: impl Into<String>) -> Self {
         self.access_cookie_name = Some(name.into());
         self
     }
 
     /// Refresh cookie name (default `sRefreshToken`).
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// let config = builder().refresh_cookie_name("__Secure-rt").build()?;
+    /// assert_eq!(config.refresh_cookie_name(), "__Secure-rt");
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn refresh_cookie_name(mut self, name: impl Into<String>) -> Self {
         self.refresh_cookie_name = Some(name.into());
         self
@@ -527,6 +617,16 @@ impl SessionCookieConfigBuilder {
     /// (a bearer token still counts) and flags
     /// [`SessionTokens::cookie_header_too_large`](crate::SessionTokens::cookie_header_too_large),
     /// so routes that do not need a session keep working.
+    ///
+    /// ```
+    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
+    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
+    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #         .website_domain("https://www.example.com") }
+    /// let config = builder().max_cookie_header_bytes(16 * 1024).build()?; // default 8 KiB
+    /// assert_eq!(config.max_cookie_header_bytes(), 16 * 1024);
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn max_cookie_header_bytes(mut self, limit: usize) -> Self {
         self.max_cookie_header_bytes = Some(limit);
         self
