@@ -6,3 +6,12 @@
 pub mod jwks;
 pub mod keys;
 pub mod token;
+
+pub use jwks::JwksService;
+#[cfg(feature = "remote-jwks")]
+pub use jwks::RemoteJwks;
+pub use keys::{Algorithm, KeyError, KeySet, SigningKey, VerifyingKey};
+pub use token::{
+    refresh_token_hash, AccessTokenClaims, AccessTokenVerifier, InvalidReason, KeySource,
+    TokenError, VerifiedToken, VerifyError,
+};
