@@ -617,6 +617,14 @@ async fn forwarded_headers_only_when_trusted() {
 
 // ---------------------------------------------------------------- origin guard
 
+type OriginCase = (
+    Method,
+    Option<&'static str>,
+    Option<&'static str>,
+    StatusCode,
+    Option<OriginRejectionKind>,
+);
+
 fn origin_svc() -> Svc {
     let layer = OriginGuardLayer::new(SharedDomain::parse(".example.com").expect("domain"))
         .trust_origin("https://partner.io")
@@ -644,13 +652,7 @@ async fn origin_cases() {
     };
     let ok = StatusCode::OK;
     let no = StatusCode::FORBIDDEN;
-    let cases: Vec<(
-        Method,
-        Option<&str>,
-        Option<&str>,
-        StatusCode,
-        Option<OriginRejectionKind>,
-    )> = vec![
+    let cases: Vec<OriginCase> = vec![
         // cross-site POST rejected
         (
             Method::POST,
