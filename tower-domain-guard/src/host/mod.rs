@@ -214,7 +214,7 @@ impl HostGuardLayer {
     /// ignored, not checked.
     ///
     /// The peer address is wherever your server puts it: axum's
-    /// `ConnectInfo<SocketAddr>`, or [`PeerAddr`](crate::PeerAddr) which you insert
+    /// `ConnectInfo<SocketAddr>`, or [`PeerAddr`] which you insert
     /// yourself when serving with hyper.
     ///
     /// # ⚠️ Warning
