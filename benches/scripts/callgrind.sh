@@ -6,12 +6,13 @@
 # from the same build. Collection is on only inside `run_calls` (see src/bin/callgrind_target.rs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+TARGET=${CARGO_TARGET_DIR:-target}
 N=${N:-10000}
 REPEATS=${REPEATS:-1}
-OUT=${OUT:-target/callgrind}
+OUT=${OUT:-$TARGET/callgrind}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 cargo build --release -q -p tower-shared-session-benches --bin callgrind_target
-BIN=target/release/callgrind_target
+BIN="$TARGET"/release/callgrind_target
 mkdir -p "$OUT"
 if [ $# -gt 0 ]; then variants=("$@"); else mapfile -t variants < <("$BIN" --list); fi
 # bare first: every stack is reported relative to it

@@ -5,17 +5,18 @@
 #   RUNS=3 WARMUP=1 MEASURE=3 OUT=target/bench-runs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+TARGET=${CARGO_TARGET_DIR:-target}
 RUNS=${RUNS:-3}
-OUT=${OUT:-target/bench-runs}
+OUT=${OUT:-$TARGET/bench-runs}
 filter=("$@")
 cargo bench -q -p tower-shared-session-benches --bench compare --no-run
 cargo build --release -q -p tower-shared-session-benches --bin crit_report
 rm -rf "$OUT"; mkdir -p "$OUT"
 for i in $(seq 1 "$RUNS"); do
-  rm -rf target/criterion
+  rm -rf "$TARGET"/criterion
   cargo bench -q -p tower-shared-session-benches --bench compare -- \
     --warm-up-time "${WARMUP:-1}" --measurement-time "${MEASURE:-3}" "${filter[@]}" >"$OUT/run$i.log" 2>&1
-  cp -r target/criterion "$OUT/run$i"
+  cp -r "$TARGET"/criterion "$OUT/run$i"
 done
 echo "machine: $(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC')"
-target/release/crit_report "$OUT"/run*
+"$TARGET"/release/crit_report "$OUT"/run*

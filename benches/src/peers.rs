@@ -138,3 +138,14 @@ pub fn host_predicate_router() -> Router {
     bare_router()
         .layer(tower_http::validate_request::ValidateRequestHeaderLayer::custom(host_allowed))
 }
+
+/// (e) applied around the whole `Router` (`ServiceBuilder` style) instead of with
+/// `Router::layer`: no per-route re-boxing.
+pub fn host_predicate_outer() -> tower_http::validate_request::ValidateRequestHeader<
+    Router,
+    impl tower_http::validate_request::ValidateRequest<Body, ResponseBody = Body> + Clone,
+> {
+    use tower::Layer;
+    tower_http::validate_request::ValidateRequestHeaderLayer::custom(host_allowed)
+        .layer(bare_router())
+}

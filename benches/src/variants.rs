@@ -32,6 +32,8 @@ pub const PEER_STACKS: &[&str] = &[
     "cookie_jar",
     "tower_sessions",
     "host_predicate",
+    "host_predicate_outer",
+    "noop_layer",
 ];
 
 /// Every stack variant: the peers, then ours.
@@ -55,6 +57,11 @@ pub fn visit_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) -> Opt
             visitor.visit(router, move || workload::get_request(&cookie))
         }
         "host_predicate" => visitor.visit(peers::host_predicate_router(), peer_req),
+        "host_predicate_outer" => visitor.visit(peers::host_predicate_outer(), peer_req),
+        "noop_layer" => visitor.visit(
+            peers::bare_router().layer(tower::layer::util::Identity::new()),
+            peer_req,
+        ),
         other => return crate::ours::visit_our_stack(other, rt, visitor),
     })
 }
