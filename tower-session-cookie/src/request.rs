@@ -3,7 +3,7 @@
 //! Only the two session cookie names are looked at: other cookies are skipped without
 //! being decoded or copied, which keeps the cost per request to a byte scan.
 
-use http::{header, HeaderMap};
+use http::{header, HeaderMap, HeaderName};
 
 use crate::{
     config::{ConfigInner, TransferPolicy},
@@ -11,6 +11,9 @@ use crate::{
     tokens::{Received, ReceivedToken},
     TransferMethod,
 };
+
+/// `st-auth-mode`, as a `HeaderName` so the lookup does not re-parse the name.
+const ST_AUTH_MODE: HeaderName = HeaderName::from_static(crate::headers::ST_AUTH_MODE);
 
 /// What the request carried, according to the configuration.
 pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap) -> Received {
@@ -27,11 +30,8 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
 
     let mut cookies = CookieTokens::default();
     if config.transfer_policy != TransferPolicy::Header {
-        let total: usize = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .map(|value| value.len())
-            .sum();
+        let cookie_headers = headers.get_all(header::COOKIE);
+        let total: usize = cookie_headers.iter().map(|value| value.len()).sum();
         if total > config.max_cookie_header_bytes {
             tracing::debug!(
                 total,
@@ -40,7 +40,7 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
             );
             received.cookie_header_too_large = true;
         } else {
-            for value in headers.get_all(header::COOKIE) {
+            for value in cookie_headers.iter() {
                 cookies.scan(
                     value.as_bytes(),
                     config.access_cookie_name.as_bytes(),
@@ -129,44 +129,84 @@ impl<'a> CookieTokens<'a> {
     /// Scans one `Cookie` header (`a=1; b=2`). Bytes are never assumed to be UTF-8 and a
     /// malformed pair only loses itself.
     fn scan(&mut self, header: &'a [u8], access_name: &[u8], refresh_name: &[u8]) {
-        for pair in header.split(|&b| b == b';') {
-            let pair = pair.trim_ascii_start();
-            // Cheap reject first: most cookies are not ours.
-            let (is_access, name_len) = if pair.starts_with(access_name) {
-                (true, access_name.len())
-            } else if pair.starts_with(refresh_name) {
-                (false, refresh_name.len())
-            } else {
-                continue;
+        let mut rest = header;
+        loop {
+            let (pair, next) = match find_semicolon(rest) {
+                Some(end) => (&rest[..end], rest.get(end + 1..)),
+                None => (rest, None),
             };
-            let Some(after_name) = pair.get(name_len..) else {
-                continue;
-            };
-            let Some(value) = after_name.trim_ascii_start().strip_prefix(b"=") else {
-                // `sAccessTokenX=…` or a pair without `=`: not our cookie.
-                continue;
-            };
-            let value = value.trim_ascii();
-            // RFC 6265 allows a DQUOTE-wrapped value.
-            let value = value
-                .strip_prefix(b"\"")
-                .and_then(|v| v.strip_suffix(b"\""))
-                .unwrap_or(value);
-            let (slot, count) = if is_access {
-                (&mut self.access, &mut self.access_count)
-            } else {
-                (&mut self.refresh, &mut self.refresh_count)
-            };
-            *count += 1;
-            if slot.is_none() {
-                if is_token_value(value) {
-                    *slot = Some(value);
-                } else if !value.is_empty() {
-                    tracing::debug!("ignoring a session cookie value with invalid characters");
-                }
+            self.pair(pair, access_name, refresh_name);
+            match next {
+                Some(next) => rest = next,
+                None => break,
             }
         }
     }
+
+    fn pair(&mut self, pair: &'a [u8], access_name: &[u8], refresh_name: &[u8]) {
+        let pair = pair.trim_ascii_start();
+        // Cheap reject first: most cookies are not ours.
+        let (is_access, name_len) = if pair.starts_with(access_name) {
+            (true, access_name.len())
+        } else if pair.starts_with(refresh_name) {
+            (false, refresh_name.len())
+        } else {
+            return;
+        };
+        let Some(after_name) = pair.get(name_len..) else {
+            return;
+        };
+        let Some(value) = after_name.trim_ascii_start().strip_prefix(b"=") else {
+            // `sAccessTokenX=…` or a pair without `=`: not our cookie.
+            return;
+        };
+        let value = value.trim_ascii();
+        // RFC 6265 allows a DQUOTE-wrapped value.
+        let value = value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .unwrap_or(value);
+        let (slot, count) = if is_access {
+            (&mut self.access, &mut self.access_count)
+        } else {
+            (&mut self.refresh, &mut self.refresh_count)
+        };
+        *count += 1;
+        if slot.is_none() {
+            if is_token_value(value) {
+                *slot = Some(value);
+            } else if !value.is_empty() {
+                tracing::debug!("ignoring a session cookie value with invalid characters");
+            }
+        }
+    }
+}
+
+/// Position of the first `;`, eight bytes at a time (the `Cookie` header is scanned on
+/// every request and mostly holds other cookies, so a byte loop would dominate the cost).
+fn find_semicolon(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SEMICOLONS: u64 = u64::from_ne_bytes([b';'; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let Ok(array) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        // A zero byte in `word ^ SEMICOLONS` is a `;`; the lowest flagged byte is exact.
+        let word = u64::from_le_bytes(array) ^ SEMICOLONS;
+        let found = word.wrapping_sub(ONES) & !word & HIGHS;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b';')
+        .map(|position| offset + position)
 }
 
 #[cfg(test)]
@@ -355,6 +395,29 @@ mod tests {
         );
         assert!(r.cookie_header_too_large);
         assert_eq!(r.access_token, None);
+    }
+
+    #[test]
+    fn semicolon_search_matches_a_byte_loop() {
+        let inputs: [&[u8]; 7] = [
+            b"",
+            b";",
+            b"abcdefgh;",
+            b"abcdefghijklmnop",
+            b"a\xff\x80;b;",
+            b"\x3b\x3a\x3c;;;;;;;;",
+            b"0123456789abcdef0123456;",
+        ];
+        for input in inputs {
+            for start in 0..input.len() {
+                let slice = &input[start..];
+                assert_eq!(
+                    find_semicolon(slice),
+                    slice.iter().position(|&b| b == b';'),
+                    "{slice:?}"
+                );
+            }
+        }
     }
 
     #[test]
