@@ -109,7 +109,7 @@ pub enum InvalidReason {
         /// The limit.
         max: usize,
     },
-    /// Not three non-empty dot-separated parts.
+    /// Not three dot-separated parts (header and payload non-empty).
     #[error("not a JWS compact serialisation (header.payload.signature)")]
     Malformed,
     /// A part is not canonical unpadded base64url.
@@ -552,7 +552,9 @@ fn parse(token: &str) -> Result<(Parsed<'_>, String), InvalidReason> {
     else {
         return Err(InvalidReason::Malformed);
     };
-    if h.is_empty() || p.is_empty() || s.is_empty() {
+    // An empty signature gets as far as the header checks, so `alg: none` tokens
+    // (`header.payload.`) are reported as such.
+    if h.is_empty() || p.is_empty() {
         return Err(InvalidReason::Malformed);
     }
     let header_json = B64.decode(h).map_err(|_| InvalidReason::Base64("header"))?;
