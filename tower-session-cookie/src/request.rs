@@ -86,10 +86,7 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
 
 /// `st-auth-mode: cookie|header`; anything else (or absent) means "no preference".
 fn requested_method(headers: &HeaderMap) -> Option<TransferMethod> {
-    let value = headers
-        .get(crate::headers::ST_AUTH_MODE)?
-        .as_bytes()
-        .trim_ascii();
+    let value = headers.get(ST_AUTH_MODE)?.as_bytes().trim_ascii();
     if value.eq_ignore_ascii_case(b"cookie") {
         Some(TransferMethod::Cookie)
     } else if value.eq_ignore_ascii_case(b"header") {
