@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET=${CARGO_TARGET_DIR:-target}
 N=${N:-10000}
+NPRIM=${NPRIM:-2000}
 REPEATS=${REPEATS:-1}
 OUT=${OUT:-$TARGET/callgrind}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
@@ -19,16 +20,18 @@ if [ $# -gt 0 ]; then variants=("$@"); else mapfile -t variants < <("$BIN" --lis
 rest=(); for v in "${variants[@]}"; do [ "$v" = bare ] || rest+=("$v"); done
 variants=(bare "${rest[@]}")
 
-count() { # variant repeat -> Ir total of the N counted calls
-  local v=$1 k=$2 f
+calls_for() { case "$1" in rs256_sign/*) echo 20;; */*) echo "$NPRIM";; *) echo "$N";; esac; }
+count() { # variant repeat -> Ir total of the counted calls
+  local v=$1 k=$2 f n
+  n=$(calls_for "$v")
   f="$OUT/${v//\//.}.$k.out"
   valgrind --tool=callgrind --toggle-collect='*run_calls*' --callgrind-out-file="$f" \
-    "$BIN" "$v" "$N" >/dev/null 2>"$f.log" || { echo "FAILED: $v (see $f.log)" >&2; tail -3 "$f.log" >&2; return 1; }
+    "$BIN" "$v" "$n" >/dev/null 2>"$f.log" || { echo "FAILED: $v (see $f.log)" >&2; tail -3 "$f.log" >&2; return 1; }
   awk '/^totals:/{t=$2} /^summary:/{s=$2} END{print (t?t:s)}' "$f"
 }
 
 declare -A per
-echo "callgrind, N=$N calls per variant, $(date -u +%F), $(rustc --version)"
+echo "callgrind, N=$N calls per stack variant ($NPRIM per token primitive, 20 for RSA signing), $(date -u +%F), $(rustc --version)"
 echo
 echo "| variant | Ir total (per repeat) | Ir per call | added over bare Router | ratio to bare |"
 echo "|---|---|---|---|---|"
@@ -36,7 +39,8 @@ bare=""
 for v in "${variants[@]}"; do
   totals=()
   for k in $(seq 1 "$REPEATS"); do totals+=("$(count "$v" "$k")") || continue 2; done
-  p=$(( (totals[0] + N / 2) / N ))
+  n=$(calls_for "$v")
+  p=$(( (totals[0] + n / 2) / n ))
   per[$v]=$p
   [ "$v" = bare ] && bare=$p
   if [[ "$v" == */* ]]; then added="–"; ratio="–"; else

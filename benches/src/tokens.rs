@@ -102,13 +102,13 @@ impl Jwt {
         )
     }
 
-    /// EdDSA with an Ed25519 key given as PKCS#8 DER and its raw 32-byte public key.
-    pub fn eddsa(kid: &str, pkcs8_der: &[u8], public_key: &[u8]) -> Self {
+    /// EdDSA with an Ed25519 key given as PKCS#8 PEM and its public key `x` (base64url).
+    pub fn eddsa(kid: &str, private_pem: &str, public_x: &str) -> Self {
         Jwt::new(
             Algorithm::EdDSA,
             kid,
-            EncodingKey::from_ed_der(pkcs8_der),
-            DecodingKey::from_ed_der(public_key),
+            EncodingKey::from_ed_pem(private_pem.as_bytes()).expect("valid PEM"),
+            DecodingKey::from_ed_components(public_x).expect("valid x"),
         )
     }
 
@@ -133,15 +133,6 @@ impl Jwt {
             .ok()
             .map(|d| d.claims)
     }
-}
-
-/// A fresh Ed25519 key: (PKCS#8 v2 DER, raw public key).
-pub fn ed25519_key() -> (Vec<u8>, Vec<u8>) {
-    use ring::signature::KeyPair;
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).expect("rng works");
-    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("fresh key");
-    (pkcs8.as_ref().to_vec(), pair.public_key().as_ref().to_vec())
 }
 
 /// The bare floor of an HS256 verify: one HMAC-SHA256 (ring, key prepared once) over the

@@ -77,6 +77,7 @@ pub const PEER_PRIMITIVES: &[&str] = &[
     "eddsa_sign/jsonwebtoken",
     "eddsa_verify/jsonwebtoken",
     "rs256_verify/jsonwebtoken",
+    "rs256_sign/jsonwebtoken",
 ];
 
 /// Every primitive: the peers', then ours.
@@ -119,15 +120,13 @@ pub fn primitive(name: &str) -> Option<Primitive> {
             })
         }
         "eddsa_sign/jsonwebtoken" => {
-            let (pkcs8, public) = crate::ours::ed25519_key_material();
-            let jwt = tokens::Jwt::eddsa("k1", &pkcs8, &public);
+            let jwt = crate::ours::jwt(crate::ours::Alg::EdDsa);
             Box::new(move || {
                 black_box(jwt.sign(black_box(&claims)));
             })
         }
         "eddsa_verify/jsonwebtoken" => {
-            let (pkcs8, public) = crate::ours::ed25519_key_material();
-            let jwt = tokens::Jwt::eddsa("k1", &pkcs8, &public);
+            let jwt = crate::ours::jwt(crate::ours::Alg::EdDsa);
             let token = crate::ours::sample_token(crate::ours::Alg::EdDsa);
             assert!(
                 jwt.verify(&token).is_some(),
@@ -146,6 +145,12 @@ pub fn primitive(name: &str) -> Option<Primitive> {
             );
             Box::new(move || {
                 black_box(jwt.verify(black_box(&token)));
+            })
+        }
+        "rs256_sign/jsonwebtoken" => {
+            let jwt = tokens::Jwt::rs256("k1");
+            Box::new(move || {
+                black_box(jwt.sign(black_box(&claims)));
             })
         }
         other => return crate::ours::primitive(other),
