@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Browser end-to-end test of the frontend examples: installs the npm packages of the React app,
+# the Vue app and the test folder (npm ci, from the lock files), builds both apps with Vite and
+# runs the Playwright flows (Debian's Chromium) against the multi-api-demo binary at $DEMO_BIN
+# (default: <repo>/target/debug/multi-api-demo; this script does not build it).
+# Prints the wall time it took.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+start=$(date +%s)
+
+export DEMO_BIN="${DEMO_BIN:-$root/target/debug/multi-api-demo}"
+if [ -z "${E2E_ARTIFACTS:-}" ]; then
+  export E2E_ARTIFACTS="$here/e2e/artifacts"
+  rm -rf "$E2E_ARTIFACTS"
+fi
+if [ ! -x "$DEMO_BIN" ]; then
+  echo "multi-api-demo not found at $DEMO_BIN: run 'cargo build -p multi-api-demo' or set DEMO_BIN" >&2
+  exit 1
+fi
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "installing Debian's chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+for dir in react vue e2e; do
+  echo "==> npm ci in examples/frontends/$dir"
+  (cd "$here/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
+for app in react vue; do
+  echo "==> vite build in examples/frontends/$app"
+  (cd "$here/$app" && npx --no-install vite build --logLevel warn)
+done
+
+echo "==> Playwright flows (React and Vue, cookie and header mode)"
+status=0
+(cd "$here/e2e" && node --test --test-concurrency=1 --test-reporter=spec test/) || status=$?
+echo "frontend examples e2e wall time: $(( $(date +%s) - start )) s"
+exit "$status"

@@ -1,0 +1,135 @@
+//! `JwksService` over real HTTP on 127.0.0.1, and in-process.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tower::ServiceExt as _;
+use tower_session_refresh::jwks::{JwksConfigError, JwksService};
+use tower_session_refresh::keys::{KeySet, SigningKey};
+
+const RSA_PKCS8: &str = include_str!("fixtures/rs256-test-only-private.pem");
+
+async fn serve(svc: JwksService) -> SocketAddr {
+    let app = axum::Router::new().fallback_service(svc);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+async fn request(addr: SocketAddr, method: Method, path: &str) -> (http::response::Parts, Vec<u8>) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<bytes::Bytes>>();
+    let req = Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .body(Empty::new())
+        .unwrap();
+    let res = client.request(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    (parts, body.collect().await.unwrap().to_bytes().to_vec())
+}
+
+#[tokio::test]
+async fn serves_public_keys_over_http() {
+    let keys = KeySet::new(SigningKey::generate_ed25519("ed-1").unwrap())
+        .with_verification_key(
+            SigningKey::rs256_from_pkcs8_pem("rsa-1", RSA_PKCS8)
+                .unwrap()
+                .verifying_key()
+                .clone(),
+        )
+        .unwrap()
+        .with_verification_key(
+            SigningKey::hs256("hs-1", &[8; 32])
+                .unwrap()
+                .verifying_key()
+                .clone(),
+        )
+        .unwrap();
+    let addr = serve(JwksService::new(keys.clone())).await;
+
+    let (parts, body) = request(addr, Method::GET, "/auth/jwt/jwks.json").await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(parts.headers["content-type"], "application/json");
+    assert_eq!(
+        parts.headers["cache-control"],
+        "max-age=60, must-revalidate"
+    );
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    let keys_json = doc["keys"].as_array().unwrap();
+    assert_eq!(keys_json.len(), 2, "HS256 never published");
+    assert_eq!(keys_json[0]["kid"], "ed-1");
+    assert_eq!(keys_json[0]["kty"], "OKP");
+    assert_eq!(keys_json[1]["kid"], "rsa-1");
+    assert_eq!(keys_json[1]["kty"], "RSA");
+    for k in keys_json {
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+            assert!(k.get(private).is_none());
+        }
+    }
+
+    // HEAD: headers, no body
+    let (parts, body) = request(addr, Method::HEAD, "/auth/jwt/jwks.json").await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(parts.headers["content-type"], "application/json");
+    assert!(body.is_empty());
+    // other methods and paths
+    let (parts, _) = request(addr, Method::POST, "/auth/jwt/jwks.json").await;
+    assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(parts.headers["allow"], "GET, HEAD");
+    let (parts, _) = request(addr, Method::GET, "/auth/jwt/jwks.json/x").await;
+    assert_eq!(parts.status, StatusCode::NOT_FOUND);
+    let (parts, _) = request(addr, Method::GET, "/jwt/jwks.json").await;
+    assert_eq!(parts.status, StatusCode::NOT_FOUND);
+
+    // a rotation shows up at once
+    keys.rotate(SigningKey::generate_ed25519("ed-2").unwrap())
+        .unwrap();
+    let (_, body) = request(addr, Method::GET, "/auth/jwt/jwks.json").await;
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["keys"][0]["kid"], "ed-2");
+    assert_eq!(doc["keys"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn builder_base_path_and_max_age() {
+    let keys = KeySet::new(SigningKey::generate_ed25519("k").unwrap());
+    let svc = JwksService::builder(keys.clone())
+        .api_base_path("/api/v1/auth/")
+        .max_age(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    assert_eq!(svc.path(), "/api/v1/auth/jwt/jwks.json");
+    let res = svc
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/auth/jwt/jwks.json?x=1")
+                .body(())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "max-age=3600, must-revalidate"
+    );
+    let root = JwksService::builder(keys.clone())
+        .api_base_path("/")
+        .build()
+        .unwrap();
+    assert_eq!(root.path(), "/jwt/jwks.json");
+    for bad in ["auth", "/a?b", "/a b", "/a#b"] {
+        assert!(matches!(
+            JwksService::builder(keys.clone())
+                .api_base_path(bad)
+                .build(),
+            Err(JwksConfigError::BasePath(_))
+        ));
+    }
+}
