@@ -1,4 +1,5 @@
 //! `JwksService` over real HTTP on 127.0.0.1, and in-process.
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
 
 use std::net::SocketAddr;
 use std::time::Duration;

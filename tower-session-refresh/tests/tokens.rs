@@ -1,5 +1,6 @@
 //! Access tokens: sign/verify per algorithm, every rejection as its typed error, the
 //! verified-token cache, key rotation.
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,4 +1,5 @@
 //! Key loading: PEM (PKCS#8, PKCS#1, SPKI) and JWK for each key type, kids, JWKS documents.
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine as _;
