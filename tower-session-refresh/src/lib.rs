@@ -15,3 +15,5 @@ pub use token::{
     refresh_token_hash, AccessTokenClaims, AccessTokenVerifier, InvalidReason, KeySource,
     TokenError, VerifiedToken, VerifyError,
 };
+#[cfg(feature = "client")]
+pub mod client;

@@ -1,0 +1,288 @@
+//! Client layer against a real server on 127.0.0.1: single-flight refresh, refresh
+//! failures, sign-out.
+#![cfg(feature = "client")]
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod client_support;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_body_util::Full;
+use tower_session_refresh::client::{
+    ClientError, MemoryTokenStore, RefreshFailure, SessionClientLayer, SessionErrorMode,
+    SessionNotice, TokenStore, TransferMethod,
+};
+
+use client_support::{get, Server};
+
+/// 100 concurrent calls across api2/api3 right after the access token expired: all
+/// succeed, and the server saw exactly one refresh.
+async fn hundred_calls_one_refresh(mode: TransferMethod, client_knows_expiry: bool) {
+    let server = Server::start(400).await;
+    if !client_knows_expiry {
+        // The front-token claims an hour: the client learns of the expiry from 401s.
+        server.st.lie_ms.store(3_600_000, Ordering::Relaxed);
+    }
+    let layer = SessionClientLayer::new(server.config(mode));
+    let client = server.client::<Full<Bytes>>(&layer);
+    client.sign_in("alice").await.unwrap();
+    assert_eq!(layer.handle().user_id().as_deref(), Some("alice"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let calls = (0..100).map(|i| {
+        let client = client.clone();
+        let host = if i % 2 == 0 {
+            "api2.example.test"
+        } else {
+            "api3.example.test"
+        };
+        let url = server.url(host, "/sessioninfo");
+        tokio::spawn(async move { client.call_once(get(&url)).await.map(|r| r.status()) })
+    });
+    let results = futures_util::future::join_all(calls).await;
+    for r in results {
+        assert_eq!(r.unwrap().unwrap(), StatusCode::OK);
+    }
+    assert_eq!(
+        server.st.refreshes.load(Ordering::SeqCst),
+        1,
+        "one refresh on the server"
+    );
+    assert_eq!(layer.handle().refresh_count(), 1);
+    let seen = server.st.seen();
+    assert!(seen.iter().any(|s| s.host == "api2.example.test"));
+    assert!(seen.iter().any(|s| s.host == "api3.example.test"));
+    let unauthorised_first = seen.iter().filter(|s| s.path == "/sessioninfo").count();
+    if client_knows_expiry {
+        assert_eq!(
+            unauthorised_first, 100,
+            "refreshed before sending: no 401s, no resends"
+        );
+    } else {
+        assert!(
+            unauthorised_first > 100,
+            "401s were resent after the refresh"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_calls_after_expiry_share_one_refresh_header_mode() {
+    hundred_calls_one_refresh(TransferMethod::Header, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_calls_after_expiry_share_one_refresh_cookie_mode() {
+    hundred_calls_one_refresh(TransferMethod::Cookie, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_401s_share_one_refresh_and_are_resent_header_mode() {
+    hundred_calls_one_refresh(TransferMethod::Header, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_concurrent_401s_share_one_refresh_and_are_resent_cookie_mode() {
+    hundred_calls_one_refresh(TransferMethod::Cookie, false).await;
+}
+
+#[tokio::test]
+async fn revoked_session_ends_in_session_expired_and_a_cleared_store() {
+    for mode in [TransferMethod::Header, TransferMethod::Cookie] {
+        let server = Server::start(60_000).await;
+        let store = MemoryTokenStore::new();
+        let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
+        let client = server.client::<Full<Bytes>>(&layer);
+        client.sign_in("alice").await.unwrap();
+        assert!(store.load().is_some(), "{mode:?}: session saved");
+
+        server.st.revoke_all();
+        let err = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ClientError::SessionExpired),
+            "{mode:?}: {err}"
+        );
+        assert!(err.is_session_expired());
+        assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 1);
+        assert!(store.load().is_none(), "{mode:?}: store cleared");
+        assert!(!layer.handle().exists());
+
+        // Nothing left to refresh with: the next call gets the server's 401 as is.
+        let resp = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 1);
+        let last = server.st.seen().pop().unwrap();
+        assert!(!last.headers.contains_key("authorization"), "{mode:?}");
+        assert!(!last.headers.contains_key("cookie"), "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn session_expired_as_a_response_when_configured() {
+    let server = Server::start(60_000).await;
+    let config =
+        tower_session_refresh::client::ClientConfig::builder(&server.url("api.example.test", ""))
+            .shared_domain(".example.test".parse().unwrap())
+            .session_errors(SessionErrorMode::Response)
+            .build()
+            .unwrap();
+    let layer = SessionClientLayer::new(config);
+    let client = server.client::<Full<Bytes>>(&layer);
+    client.sign_in("alice").await.unwrap();
+    server.st.revoke_all();
+    let resp = client
+        .call_once(get(&server.url("api3.example.test", "/sessioninfo")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        resp.extensions().get::<SessionNotice>(),
+        Some(&SessionNotice::SessionExpired)
+    );
+    assert!(!layer.handle().exists());
+}
+
+#[tokio::test]
+async fn refresh_503_keeps_the_session() {
+    for (mode, knows) in [
+        (TransferMethod::Header, true),
+        (TransferMethod::Cookie, false),
+    ] {
+        let server = Server::start(300).await;
+        if !knows {
+            server.st.lie_ms.store(3_600_000, Ordering::Relaxed);
+        }
+        let store = MemoryTokenStore::new();
+        let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
+        let client = server.client::<Full<Bytes>>(&layer);
+        client.sign_in("alice").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+
+        *server.st.refresh_status.lock().unwrap() = Some(StatusCode::SERVICE_UNAVAILABLE);
+        let err = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ClientError::Refresh(RefreshFailure::Status(StatusCode::SERVICE_UNAVAILABLE))
+            ),
+            "{mode:?}: {err}"
+        );
+        assert!(err.to_string().contains("503"), "{err}");
+        assert!(layer.handle().exists(), "{mode:?}: session kept");
+        assert!(store.load().is_some(), "{mode:?}: store kept");
+
+        // The outage ends: the same session refreshes and the call succeeds.
+        *server.st.refresh_status.lock().unwrap() = None;
+        let resp = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{mode:?}");
+        assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_network_failure_keeps_the_session() {
+    let server = Server::start(60_000).await;
+    let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
+    let client = server.client::<Full<Bytes>>(&layer);
+    client.sign_in("alice").await.unwrap();
+    server.st.expire_access_tokens();
+    // Same layer (same session), but a client whose connections go nowhere.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = l.local_addr().unwrap();
+        drop(l);
+        a
+    };
+    let broken = tower_layer::Layer::layer(
+        &layer,
+        tower_session_refresh::client::connect::http_client::<Full<Bytes>>(
+            tower_session_refresh::client::connect::Connector::fixed(dead),
+        ),
+    );
+    let err = broken
+        .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+        .await
+        .unwrap_err();
+    // The request itself fails on the network first.
+    assert!(matches!(err, ClientError::Service(_)), "{err}");
+    assert!(layer.handle().exists());
+}
+
+#[tokio::test]
+async fn sign_out_clears_the_session_in_both_modes() {
+    for mode in [TransferMethod::Header, TransferMethod::Cookie] {
+        let server = Server::start(60_000).await;
+        let store = MemoryTokenStore::new();
+        let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
+        let client = server.client::<Full<Bytes>>(&layer);
+        client.sign_in("bob").await.unwrap();
+        assert!(client.sign_out().await.unwrap());
+        assert!(!layer.handle().exists());
+        assert!(store.load().is_none());
+        let signout = server
+            .st
+            .seen()
+            .into_iter()
+            .find(|s| s.path == "/auth/signout")
+            .unwrap();
+        assert_eq!(signout.headers["rid"], "session");
+        assert!(signout.headers.contains_key("fdi-version"));
+        assert!(!client.sign_out().await.unwrap(), "nothing to sign out");
+    }
+}
+
+#[tokio::test]
+async fn a_persisted_session_is_picked_up_by_a_new_layer() {
+    for mode in [TransferMethod::Header, TransferMethod::Cookie] {
+        let server = Server::start(60_000).await;
+        let store = MemoryTokenStore::new();
+        let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
+        server
+            .client::<Full<Bytes>>(&layer)
+            .sign_in("carol")
+            .await
+            .unwrap();
+        drop(layer);
+        let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
+        assert_eq!(layer.handle().user_id().as_deref(), Some("carol"));
+        let resp = server
+            .client::<Full<Bytes>>(&layer)
+            .call_once(get(&server.url("api3.example.test", "/sessioninfo")))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{mode:?}");
+        let saved = store.load().unwrap();
+        let debug = format!("{store:?} {saved:?} {:?} {layer:?}", layer.handle());
+        for secret in [
+            &saved.access_token,
+            &saved.refresh_token,
+            &saved.front_token,
+        ] {
+            if let Some(secret) = secret {
+                assert!(
+                    !debug.contains(secret.as_str()),
+                    "no tokens in Debug: {debug}"
+                );
+            }
+        }
+        assert!(
+            !debug.contains("sRefreshToken"),
+            "no cookies in Debug: {debug}"
+        );
+    }
+}
