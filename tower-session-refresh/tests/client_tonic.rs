@@ -1,0 +1,105 @@
+//! A tonic client (`tonic-health`) over a tonic `Channel` through the client layer,
+//! against a server that checks the session on gRPC calls (grpc-status 16 when the access
+//! token is expired) and serves the refresh route on the same HTTP/2 connection.
+//! Needs the crate's `tonic` dependency (enabled by `--all-features`).
+#![cfg(all(feature = "client", feature = "tonic"))]
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod client_support;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+use tower_layer::Layer;
+use tower_session_refresh::client::connect::Connector;
+use tower_session_refresh::client::{SessionClientLayer, TransferMethod};
+
+use client_support::Server;
+
+async fn health_client(
+    server: &Server,
+    layer: &SessionClientLayer,
+) -> HealthClient<tower_session_refresh::client::SessionClient<tonic::transport::Channel>> {
+    let origin = server.url("api.example.test", "");
+    let channel = tonic::transport::Endpoint::from_shared(origin.clone())
+        .unwrap()
+        .connect_with_connector(Connector::fixed(server.addr))
+        .await
+        .unwrap();
+    HealthClient::with_origin(layer.layer(channel), origin.parse().unwrap())
+}
+
+#[tokio::test]
+async fn expired_token_is_refreshed_before_the_grpc_call() {
+    let server = Server::start(300).await;
+    let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
+    server
+        .client::<Full<Bytes>>(&layer)
+        .sign_in("alice")
+        .await
+        .unwrap();
+    let mut health = health_client(&server, &layer).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let resp = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(resp.into_inner().status(), ServingStatus::Serving);
+    assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn unauthenticated_grpc_status_triggers_one_refresh_and_one_resend() {
+    let server = Server::start(60_000).await;
+    server.st.lie_ms.store(3_600_000, Ordering::Relaxed);
+    let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
+    server
+        .client::<Full<Bytes>>(&layer)
+        .sign_in("alice")
+        .await
+        .unwrap();
+    let mut health = health_client(&server, &layer).await;
+    let ok = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(ok.into_inner().status(), ServingStatus::Serving);
+
+    server.st.expire_access_tokens(); // the client does not know: it gets grpc-status 16
+    let resp = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(resp.into_inner().status(), ServingStatus::Serving);
+    assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 1);
+    let grpc_calls = server
+        .st
+        .seen()
+        .iter()
+        .filter(|s| s.path.starts_with("/grpc.health.v1.Health/"))
+        .count();
+    assert_eq!(grpc_calls, 3, "one ok call, one rejected, one resent");
+
+    // A revoked session: the tonic call fails with the typed error inside the status.
+    server.st.revoke_all();
+    let status = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert!(status.message().contains("expired"), "{status:?}");
+    assert!(!layer.handle().exists());
+}
