@@ -5,6 +5,8 @@
 
 pub mod jwks;
 pub mod keys;
+pub mod session;
+pub mod store;
 pub mod token;
 
 pub use jwks::JwksService;

@@ -1,0 +1,336 @@
+//! The in-memory store: the default for one auth process.
+
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::{Arc, Mutex, MutexGuard},
+    time::SystemTime,
+};
+
+use serde_json::{Map, Value};
+
+use super::{
+    NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreFuture,
+    MAX_CHILDREN, MAX_RETIRED,
+};
+
+/// A clock the store reads "now" from (tests move it).
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Sessions kept in this process's memory.
+///
+/// Thread-safe (one mutex, never held across an await: every operation completes before
+/// its future is first polled), and bounded: expired sessions are dropped when touched and
+/// by a sweep that runs every [`SWEEP_EVERY`](MemoryStore::SWEEP_EVERY) writes.
+/// Clones share the same sessions.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use tower_session_refresh::store::{MemoryStore, NewSession, RotateOutcome, SessionStore};
+///
+/// # tokio_test_block_on(async {
+/// let store = MemoryStore::new();
+/// store.create(NewSession {
+///     handle: "h1".into(),
+///     user_id: "alice".into(),
+///     payload: None,
+///     refresh_hash: "aa".into(),
+///     expires_at: SystemTime::now() + Duration::from_secs(60),
+/// }).await?;
+/// let expires = SystemTime::now() + Duration::from_secs(60);
+/// assert!(matches!(store.rotate("h1", "aa", "bb", expires).await?, RotateOutcome::Rotated(_)));
+/// // The child's first use promotes it; the parent is now a rotated-away token.
+/// assert!(matches!(store.rotate("h1", "bb", "cc", expires).await?, RotateOutcome::Rotated(_)));
+/// assert_eq!(store.rotate("h1", "aa", "dd", expires).await?, RotateOutcome::Theft);
+/// assert!(store.get("h1").await?.is_none());
+/// # Ok::<_, tower_session_refresh::store::StoreError>(())
+/// # }).unwrap();
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sessions = self.lock().sessions.len();
+        f.debug_struct("MemoryStore")
+            .field("sessions", &sessions)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<String, Family>,
+    by_user: HashMap<String, HashSet<String>>,
+    writes: u64,
+}
+
+struct Family {
+    info: SessionInfo,
+    head: String,
+    children: VecDeque<String>,
+    retired: VecDeque<String>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// How many writes pass between two sweeps of expired sessions.
+    pub const SWEEP_EVERY: u64 = 1024;
+
+    /// An empty store on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(Arc::new(SystemTime::now))
+    }
+
+    /// An empty store reading the time from `clock` (tests use it to move time).
+    pub fn with_clock(clock: Clock) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            clock,
+        }
+    }
+
+    /// How many sessions are held, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a family half-updated in a way that
+        // matters more than losing the store, so keep serving.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `op` on the live family `handle` (dropping it first if expired).
+    fn with_live<T>(&self, handle: &str, op: impl FnOnce(&mut Inner, &str) -> T, gone: T) -> T {
+        let now = (self.clock)();
+        let mut inner = self.lock();
+        let expired = match inner.sessions.get(handle) {
+            None => return gone,
+            Some(family) => family.info.expires_at <= now,
+        };
+        if expired {
+            inner.remove(handle);
+            return gone;
+        }
+        op(&mut inner, handle)
+    }
+
+    fn note_write(&self, inner: &mut Inner) {
+        inner.writes = inner.writes.wrapping_add(1);
+        if inner.writes % Self::SWEEP_EVERY == 0 {
+            let now = (self.clock)();
+            let expired: Vec<String> = inner
+                .sessions
+                .iter()
+                .filter(|(_, f)| f.info.expires_at <= now)
+                .map(|(h, _)| h.clone())
+                .collect();
+            for handle in expired {
+                inner.remove(&handle);
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn remove(&mut self, handle: &str) -> Option<Family> {
+        let family = self.sessions.remove(handle)?;
+        if let Some(set) = self.by_user.get_mut(&family.info.user_id) {
+            set.remove(handle);
+            if set.is_empty() {
+                self.by_user.remove(&family.info.user_id);
+            }
+        }
+        Some(family)
+    }
+}
+
+fn ready<T: Send + 'static>(value: T) -> StoreFuture<'static, T> {
+    Box::pin(std::future::ready(Ok(value)))
+}
+
+fn push_bounded(list: &mut VecDeque<String>, value: String, max: usize) {
+    if list.len() >= max {
+        list.pop_front();
+    }
+    list.push_back(value);
+}
+
+impl SessionStore for MemoryStore {
+    fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
+        let mut inner = self.lock();
+        let handle = session.handle.clone();
+        inner.remove(&handle);
+        inner
+            .by_user
+            .entry(session.user_id.clone())
+            .or_default()
+            .insert(handle.clone());
+        inner.sessions.insert(
+            handle.clone(),
+            Family {
+                info: SessionInfo {
+                    handle,
+                    user_id: session.user_id,
+                    payload: session.payload,
+                    expires_at: session.expires_at,
+                },
+                head: session.refresh_hash,
+                children: VecDeque::new(),
+                retired: VecDeque::new(),
+            },
+        );
+        self.note_write(&mut inner);
+        ready(())
+    }
+
+    fn get<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, Option<SessionInfo>> {
+        let info = self.with_live(
+            handle,
+            |inner, h| inner.sessions.get(h).map(|f| f.info.clone()),
+            None,
+        );
+        ready(info)
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        handle: &'a str,
+        presented: &'a str,
+        new_child: &'a str,
+        expires_at: SystemTime,
+    ) -> StoreFuture<'a, RotateOutcome> {
+        let outcome = self.with_live(
+            handle,
+            |inner, h| {
+                let Some(family) = inner.sessions.get_mut(h) else {
+                    return RotateOutcome::Unauthorised;
+                };
+                if family.head == presented {
+                    push_bounded(&mut family.children, new_child.to_owned(), MAX_CHILDREN);
+                } else if family.children.iter().any(|c| c == presented) {
+                    let old_head = std::mem::replace(&mut family.head, presented.to_owned());
+                    push_bounded(&mut family.retired, old_head, MAX_RETIRED);
+                    family.children.clear();
+                    family.children.push_back(new_child.to_owned());
+                } else if family.retired.iter().any(|r| r == presented) {
+                    inner.remove(h);
+                    return RotateOutcome::Theft;
+                } else {
+                    return RotateOutcome::Unauthorised;
+                }
+                family.info.expires_at = expires_at;
+                RotateOutcome::Rotated(family.info.clone())
+            },
+            RotateOutcome::Unauthorised,
+        );
+        let mut inner = self.lock();
+        self.note_write(&mut inner);
+        ready(outcome)
+    }
+
+    fn promote<'a>(
+        &'a self,
+        handle: &'a str,
+        parent: &'a str,
+        child: &'a str,
+    ) -> StoreFuture<'a, PromoteOutcome> {
+        let outcome = self.with_live(
+            handle,
+            |inner, h| {
+                let Some(family) = inner.sessions.get_mut(h) else {
+                    return PromoteOutcome::Unauthorised;
+                };
+                if family.head == child {
+                    PromoteOutcome::AlreadyPromoted
+                } else if family.head == parent && family.children.iter().any(|c| c == child) {
+                    let old_head = std::mem::replace(&mut family.head, child.to_owned());
+                    push_bounded(&mut family.retired, old_head, MAX_RETIRED);
+                    family.children.clear();
+                    PromoteOutcome::Promoted
+                } else {
+                    PromoteOutcome::Unauthorised
+                }
+            },
+            PromoteOutcome::Unauthorised,
+        );
+        ready(outcome)
+    }
+
+    fn revoke<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, bool> {
+        let live = self.with_live(handle, |inner, h| inner.remove(h).is_some(), false);
+        ready(live)
+    }
+
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, usize> {
+        let now = (self.clock)();
+        let mut inner = self.lock();
+        let handles: Vec<String> = inner
+            .by_user
+            .get(user_id)
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default();
+        let mut live = 0;
+        for handle in handles {
+            if let Some(family) = inner.remove(&handle) {
+                if family.info.expires_at > now {
+                    live += 1;
+                }
+            }
+        }
+        ready(live)
+    }
+
+    fn list<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<SessionInfo>> {
+        let now = (self.clock)();
+        let inner = self.lock();
+        let mut sessions: Vec<SessionInfo> = inner
+            .by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|h| inner.sessions.get(h))
+            .filter(|f| f.info.expires_at > now)
+            .map(|f| f.info.clone())
+            .collect();
+        sessions.sort_by(|a, b| a.handle.cmp(&b.handle));
+        ready(sessions)
+    }
+
+    fn update_payload<'a>(
+        &'a self,
+        handle: &'a str,
+        payload: Map<String, Value>,
+    ) -> StoreFuture<'a, bool> {
+        let updated = self.with_live(
+            handle,
+            |inner, h| match inner.sessions.get_mut(h) {
+                Some(family) => {
+                    family.info.payload = Some(payload);
+                    true
+                }
+                None => false,
+            },
+            false,
+        );
+        ready(updated)
+    }
+}
