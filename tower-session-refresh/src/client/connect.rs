@@ -80,7 +80,10 @@ impl Service<Uri> for Connector {
 }
 
 /// hyper-util's legacy HTTP/1 client over a [`Connector`].
-pub type HttpClient<B> = Client<Connector, B>;
+pub type HttpClient<B = FullBody> = Client<Connector, B>;
+
+/// The usual request body for [`HttpClient`]: a complete body, always replayable.
+pub type FullBody = http_body_util::Full<bytes::Bytes>;
 
 /// Builds an HTTP/1 client (Tokio executor) over `connector`, ready to be wrapped in a
 /// [`SessionClientLayer`](super::SessionClientLayer).
