@@ -1,0 +1,407 @@
+//! [`SessionConfig`]: the one value the session layer, the refresh and sign-out services and
+//! the [`SessionManager`](super::SessionManager) share, validated once.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_session_cookie::{SameSite, SessionCookieConfig};
+
+use super::store::SessionStore;
+use crate::keys::KeySet;
+use crate::token::AccessTokenVerifier;
+
+/// Default access-token lifetime: 3600 s (SuperTokens core default, spec 8.2).
+pub const DEFAULT_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// Default refresh-token lifetime: 100 days (SuperTokens core default, spec 8.2).
+pub const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(100 * 24 * 3600);
+/// Longest access-token lifetime SuperTokens allows (86 400 000 s).
+pub const MAX_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(86_400_000);
+
+/// Anti-CSRF protection for requests whose token came from a cookie (spec 7.1, 7.2).
+///
+/// Header-mode requests (`Authorization: Bearer`) are never checked: a browser does not
+/// attach them on its own.
+///
+/// ```
+/// use tower_session_refresh::session::AntiCsrf;
+/// assert_ne!(AntiCsrf::ViaCustomHeader, AntiCsrf::ViaToken);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AntiCsrf {
+    /// No check (the default when cookies are `SameSite=Lax` or `Strict`).
+    None,
+    /// Unsafe cookie requests must carry a `rid` header (any value): a cross-site form
+    /// cannot add headers, and a cross-site `fetch` with one needs a CORS preflight.
+    /// The default when cookies are `SameSite=None`.
+    ViaCustomHeader,
+    /// Unsafe cookie requests must echo the `anti-csrf` token the server sent at
+    /// sign-in/refresh (it is also the access token's `antiCsrfToken` claim).
+    ViaToken,
+}
+
+/// A mistake in the session configuration, found by [`SessionConfigBuilder::build`] (or by
+/// a service constructor that needs a part the configuration does not have).
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_session_cookie::SessionCookieConfig;
+/// use tower_session_refresh::keys::{KeySet, SigningKey};
+/// use tower_session_refresh::session::{SessionConfig, SessionConfigError};
+///
+/// let cookies = SessionCookieConfig::builder()
+///     .api_domain("https://api.example.com")
+///     .website_domain("https://www.example.com")
+///     .build()?;
+/// let error = SessionConfig::builder(cookies)
+///     .keys(KeySet::new(SigningKey::generate_ed25519("k1")?))
+///     .access_token_lifetime(Duration::ZERO)
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(error, SessionConfigError::AccessTokenLifetime(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionConfigError {
+    /// Neither [`keys`](SessionConfigBuilder::keys) nor
+    /// [`verifier`](SessionConfigBuilder::verifier) was given: tokens cannot be verified.
+    #[error("no keys: call keys(KeySet) (auth server) or verifier(AccessTokenVerifier) (verify-only API)")]
+    NoKeys,
+    /// A store was given, but no key set that can sign: refresh and promotion issue tokens.
+    #[error("a session store needs a key set with a signing key (keys(KeySet::new(..))) to issue access tokens")]
+    StoreWithoutSigningKey,
+    /// The access-token lifetime must be between 1 s and 86 400 000 s.
+    #[error("access token lifetime must be between 1 s and 86400000 s, got {0:?}")]
+    AccessTokenLifetime(Duration),
+    /// The refresh-token lifetime must be longer than the access-token lifetime.
+    #[error("refresh token lifetime ({refresh:?}) must be longer than the access token lifetime ({access:?})")]
+    RefreshTokenLifetime {
+        /// The refresh-token lifetime given.
+        refresh: Duration,
+        /// The access-token lifetime.
+        access: Duration,
+    },
+    /// `api_domain` is not an `http://` or `https://` origin.
+    #[error(
+        "api_domain {0:?} must be an http:// or https:// origin such as https://api.example.com"
+    )]
+    ApiDomain(String),
+    /// This service or the manager issues tokens: the configuration needs a signing key
+    /// set and a store ([`keys`](SessionConfigBuilder::keys) and
+    /// [`store`](SessionConfigBuilder::store)).
+    #[error("{0} needs a session store and a signing key set: call keys(..) and store(..)")]
+    NotAnAuthServer(&'static str),
+}
+
+/// The session configuration shared by [`RequireSessionLayer`](super::RequireSessionLayer),
+/// [`RefreshService`](super::RefreshService), [`SignOutService`](super::SignOutService)
+/// and [`SessionManager`](super::SessionManager). Cheap to clone (`Arc` inside).
+///
+/// An **auth server** has a signing [`KeySet`] and a [`SessionStore`]; a **verify-only API
+/// server** has only a verifier (public keys, e.g. a remote JWKS) and no store.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_session_cookie::SessionCookieConfig;
+/// use tower_session_refresh::keys::{KeySet, SigningKey};
+/// use tower_session_refresh::session::{AntiCsrf, SessionConfig};
+/// use tower_session_refresh::store::MemoryStore;
+///
+/// let cookies = SessionCookieConfig::builder()
+///     .api_domain("https://api.example.com")
+///     .website_domain("https://www.example.com")
+///     .build()?;
+/// let config = SessionConfig::builder(cookies)
+///     .api_domain("https://api.example.com")
+///     .keys(KeySet::new(SigningKey::generate_ed25519("k1")?))
+///     .store(MemoryStore::new())
+///     .access_token_lifetime(Duration::from_secs(900))
+///     .build()?;
+/// assert_eq!(config.anti_csrf(), AntiCsrf::None); // same site: SameSite=Lax
+/// assert_eq!(config.issuer(), Some("https://api.example.com/auth"));
+/// assert_eq!(config.refresh_path(), "/auth/session/refresh");
+/// assert_eq!(config.signout_path(), "/auth/signout");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub(crate) inner: Arc<ConfigInner>,
+}
+
+pub(crate) struct ConfigInner {
+    pub(crate) cookies: SessionCookieConfig,
+    pub(crate) access_lifetime: Duration,
+    pub(crate) refresh_lifetime: Duration,
+    pub(crate) anti_csrf: AntiCsrf,
+    pub(crate) keys: Option<KeySet>,
+    pub(crate) verifier: AccessTokenVerifier,
+    pub(crate) store: Option<Arc<dyn SessionStore>>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) tenant: String,
+    pub(crate) signout_path: String,
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("SessionConfig")
+            .field("cookies", &i.cookies)
+            .field("access_lifetime", &i.access_lifetime)
+            .field("refresh_lifetime", &i.refresh_lifetime)
+            .field("anti_csrf", &i.anti_csrf)
+            .field("signing", &i.keys.as_ref().and_then(KeySet::signing_kid))
+            .field("verifier", &i.verifier)
+            .field("store", &i.store.is_some())
+            .field("issuer", &i.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionConfig {
+    /// Starts a builder on top of the cookie configuration (api base path, `SameSite`,
+    /// transfer policy come from there).
+    pub fn builder(cookies: SessionCookieConfig) -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            cookies,
+            api_domain: None,
+            access_lifetime: DEFAULT_ACCESS_TOKEN_LIFETIME,
+            refresh_lifetime: DEFAULT_REFRESH_TOKEN_LIFETIME,
+            anti_csrf: None,
+            keys: None,
+            verifier: None,
+            store: None,
+        }
+    }
+
+    /// The cookie configuration.
+    pub fn cookies(&self) -> &SessionCookieConfig {
+        &self.inner.cookies
+    }
+
+    /// The access-token lifetime.
+    pub fn access_token_lifetime(&self) -> Duration {
+        self.inner.access_lifetime
+    }
+
+    /// The refresh-token lifetime (sliding: every refresh extends it).
+    pub fn refresh_token_lifetime(&self) -> Duration {
+        self.inner.refresh_lifetime
+    }
+
+    /// The resolved anti-CSRF mode.
+    pub fn anti_csrf(&self) -> AntiCsrf {
+        self.inner.anti_csrf
+    }
+
+    /// The `iss` claim of new access tokens (`apiDomain + apiBasePath`), if `api_domain`
+    /// was given.
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.issuer.as_deref()
+    }
+
+    /// The access-token verifier.
+    pub fn verifier(&self) -> &AccessTokenVerifier {
+        &self.inner.verifier
+    }
+
+    /// The signing key set, on an auth server.
+    pub fn keys(&self) -> Option<&KeySet> {
+        self.inner.keys.as_ref()
+    }
+
+    /// The session store, on an auth server.
+    pub fn store(&self) -> Option<&Arc<dyn SessionStore>> {
+        self.inner.store.as_ref()
+    }
+
+    /// `{apiBasePath}/session/refresh`: where to mount [`RefreshService`](super::RefreshService).
+    pub fn refresh_path(&self) -> &str {
+        self.inner.cookies.refresh_path()
+    }
+
+    /// `{apiBasePath}/signout`: where to mount [`SignOutService`](super::SignOutService).
+    pub fn signout_path(&self) -> &str {
+        &self.inner.signout_path
+    }
+
+    /// The key set and store, or the error naming `what` needs them.
+    pub(crate) fn issuing(
+        &self,
+        what: &'static str,
+    ) -> Result<(KeySet, Arc<dyn SessionStore>), SessionConfigError> {
+        match (&self.inner.keys, &self.inner.store) {
+            (Some(keys), Some(store)) if keys.signing_kid().is_some() => {
+                Ok((keys.clone(), store.clone()))
+            }
+            _ => Err(SessionConfigError::NotAnAuthServer(what)),
+        }
+    }
+}
+
+/// Builder for [`SessionConfig`]; everything is checked once, by [`build`](Self::build).
+pub struct SessionConfigBuilder {
+    cookies: SessionCookieConfig,
+    api_domain: Option<String>,
+    access_lifetime: Duration,
+    refresh_lifetime: Duration,
+    anti_csrf: Option<AntiCsrf>,
+    keys: Option<KeySet>,
+    verifier: Option<AccessTokenVerifier>,
+    store: Option<Arc<dyn SessionStore>>,
+}
+
+impl fmt::Debug for SessionConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfigBuilder")
+            .field("api_domain", &self.api_domain)
+            .field("access_lifetime", &self.access_lifetime)
+            .field("refresh_lifetime", &self.refresh_lifetime)
+            .field("anti_csrf", &self.anti_csrf)
+            .field("store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionConfigBuilder {
+    /// The API origin (`https://api.example.com`): new access tokens get
+    /// `iss = apiDomain + apiBasePath`, as supertokens-node does. Without it, `iss` is
+    /// omitted (nobody checks it, spec 8.1).
+    pub fn api_domain(mut self, origin: impl Into<String>) -> Self {
+        self.api_domain = Some(origin.into());
+        self
+    }
+
+    /// Access-token lifetime (default 3600 s; 1 s to 86 400 000 s).
+    pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.access_lifetime = lifetime;
+        self
+    }
+
+    /// Refresh-token lifetime (default 100 days; must exceed the access-token lifetime).
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_lifetime = lifetime;
+        self
+    }
+
+    /// Anti-CSRF mode. Default (spec 7.1): [`AntiCsrf::ViaCustomHeader`] when the cookie
+    /// configuration resolved `SameSite=None`, else [`AntiCsrf::None`].
+    pub fn anti_csrf(mut self, mode: AntiCsrf) -> Self {
+        self.anti_csrf = Some(mode);
+        self
+    }
+
+    /// The key set: signs new access tokens (auth server) and, unless
+    /// [`verifier`](Self::verifier) is given, verifies them.
+    pub fn keys(mut self, keys: KeySet) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The verifier (e.g. over a `RemoteJwks` on a verify-only API server, or with a
+    /// leeway). Default: a verifier over [`keys`](Self::keys).
+    pub fn verifier(mut self, verifier: AccessTokenVerifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// The session store (auth server). Without a store, tokens that still need promotion
+    /// are accepted as they are; promotion then happens on the next refresh.
+    pub fn store(mut self, store: impl SessionStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The session store, already shared.
+    pub fn shared_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Validates everything.
+    pub fn build(self) -> Result<SessionConfig, SessionConfigError> {
+        if self.access_lifetime < Duration::from_secs(1)
+            || self.access_lifetime > MAX_ACCESS_TOKEN_LIFETIME
+        {
+            return Err(SessionConfigError::AccessTokenLifetime(
+                self.access_lifetime,
+            ));
+        }
+        if self.refresh_lifetime <= self.access_lifetime {
+            return Err(SessionConfigError::RefreshTokenLifetime {
+                refresh: self.refresh_lifetime,
+                access: self.access_lifetime,
+            });
+        }
+        let verifier = match (self.verifier, &self.keys) {
+            (Some(verifier), _) => verifier,
+            (None, Some(keys)) => AccessTokenVerifier::new(keys.clone()),
+            (None, None) => return Err(SessionConfigError::NoKeys),
+        };
+        if self.store.is_some() && self.keys.as_ref().and_then(KeySet::signing_kid).is_none() {
+            return Err(SessionConfigError::StoreWithoutSigningKey);
+        }
+        let base = self.cookies.api_base_path().to_owned();
+        let issuer = match self.api_domain {
+            Some(domain) => Some(format!("{}{base}", normalise_origin(&domain)?)),
+            None => None,
+        };
+        let anti_csrf = self.anti_csrf.unwrap_or(match self.cookies.same_site() {
+            SameSite::None => AntiCsrf::ViaCustomHeader,
+            SameSite::Lax | SameSite::Strict => AntiCsrf::None,
+        });
+        Ok(SessionConfig {
+            inner: Arc::new(ConfigInner {
+                signout_path: format!("{base}/signout"),
+                cookies: self.cookies,
+                access_lifetime: self.access_lifetime,
+                refresh_lifetime: self.refresh_lifetime,
+                anti_csrf,
+                keys: self.keys,
+                verifier,
+                store: self.store,
+                issuer,
+                tenant: "public".to_owned(),
+            }),
+        })
+    }
+}
+
+/// `scheme://host[:port]`, lowercase, from an origin (a trailing `/` is dropped).
+fn normalise_origin(input: &str) -> Result<String, SessionConfigError> {
+    let bad = || SessionConfigError::ApiDomain(input.to_owned());
+    let trimmed = input.trim().trim_end_matches('/');
+    let lower = trimmed.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(bad)?;
+    if rest.is_empty()
+        || rest
+            .bytes()
+            .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\') || !b.is_ascii_graphic())
+    {
+        return Err(bad());
+    }
+    Ok(lower)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_origin;
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            normalise_origin("HTTPS://Api.Example.com/").ok().as_deref(),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            normalise_origin("http://localhost:8080").ok().as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert!(normalise_origin("api.example.com").is_err());
+        assert!(normalise_origin("https://api.example.com/auth").is_err());
+        assert!(normalise_origin("https://").is_err());
+    }
+}

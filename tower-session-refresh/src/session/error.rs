@@ -1,0 +1,219 @@
+//! Why a request is refused, and the responses of spec 7.4 (JSON over HTTP, `grpc-status`
+//! for gRPC calls); [`SessionError`] for application code.
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, Response, StatusCode};
+use serde::Serialize;
+use tower_session_cookie::{ClearScope, SessionTokens};
+
+use super::store::StoreError;
+use crate::token::TokenError;
+
+/// One failed claim check, as sent in the 403 body's `claimValidationErrors`
+/// (`{"id": …, "reason": …}`; the SDK fires `API_INVALID_CLAIM` with them).
+///
+/// ```
+/// use tower_session_refresh::session::ClaimValidationError;
+/// let error = ClaimValidationError::new("st-role", serde_json::json!({"message": "wrong value"}));
+/// assert_eq!(error.id, "st-role");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimValidationError {
+    /// The claim's id (e.g. `st-ev` for email verification, `st-role`).
+    pub id: String,
+    /// Why it failed; any JSON value (SuperTokens sends an object with a `message`).
+    pub reason: serde_json::Value,
+}
+
+impl ClaimValidationError {
+    /// A failure of claim `id` for `reason`.
+    pub fn new(id: impl Into<String>, reason: serde_json::Value) -> Self {
+        Self {
+            id: id.into(),
+            reason,
+        }
+    }
+}
+
+/// Why a session request was refused (the internal outcome; turned into a response once).
+#[derive(Debug)]
+pub(crate) enum Rejection {
+    /// 401 `try refresh token`, nothing cleared: expired token, duplicate access cookies,
+    /// anti-CSRF failure.
+    TryRefresh(&'static str),
+    /// 401 `unauthorised`; `clear` clears the tokens of every transfer method.
+    Unauthorised { why: &'static str, clear: bool },
+    /// 401 `token theft detected`, session revoked by the store, tokens cleared.
+    Theft,
+    /// 403 with `claimValidationErrors`.
+    InvalidClaims(Vec<ClaimValidationError>),
+    /// 503: the store or the key source failed. Nothing is cleared.
+    Unavailable(&'static str),
+    /// 500: the `SessionCookieLayer` is not installed (a setup error, never caused by input).
+    LayerMissing,
+}
+
+pub(crate) const MSG_TRY_REFRESH: &str = "try refresh token";
+pub(crate) const MSG_UNAUTHORISED: &str = "unauthorised";
+pub(crate) const MSG_THEFT: &str = "token theft detected";
+pub(crate) const MSG_INVALID_CLAIM: &str = "invalid claim";
+pub(crate) const MSG_LAYER_MISSING: &str =
+    "SessionCookieLayer is not installed around this service";
+
+impl Rejection {
+    /// Records the clearing this rejection implies on the request's handle.
+    fn clear(&self, tokens: Option<&SessionTokens>) {
+        let clear = matches!(
+            self,
+            Rejection::Theft | Rejection::Unauthorised { clear: true, .. }
+        );
+        if let (true, Some(tokens)) = (clear, tokens) {
+            tokens.clear(ClearScope::All);
+        }
+    }
+
+    /// The response: JSON for HTTP, trailers-only `grpc-status` for gRPC requests.
+    pub(crate) fn into_response(
+        self,
+        tokens: Option<&SessionTokens>,
+        grpc: bool,
+    ) -> Response<Bytes> {
+        self.clear(tokens);
+        match &self {
+            Rejection::TryRefresh(why) | Rejection::Unauthorised { why, .. } => {
+                tracing::debug!(reason = *why, "session request refused");
+            }
+            Rejection::Unavailable(why) => {
+                tracing::warn!(reason = *why, "session check unavailable; answering 503");
+            }
+            Rejection::LayerMissing => tracing::error!(MSG_LAYER_MISSING),
+            Rejection::Theft | Rejection::InvalidClaims(_) => {}
+        }
+        let (status, grpc_code, message) = match &self {
+            Rejection::TryRefresh(_) => (StatusCode::UNAUTHORIZED, 16, MSG_TRY_REFRESH),
+            Rejection::Unauthorised { .. } => (StatusCode::UNAUTHORIZED, 16, MSG_UNAUTHORISED),
+            Rejection::Theft => (StatusCode::UNAUTHORIZED, 16, MSG_THEFT),
+            Rejection::InvalidClaims(_) => (StatusCode::FORBIDDEN, 7, MSG_INVALID_CLAIM),
+            Rejection::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, 14, *why),
+            Rejection::LayerMissing => (StatusCode::INTERNAL_SERVER_ERROR, 13, MSG_LAYER_MISSING),
+        };
+        if grpc {
+            return grpc_response(grpc_code, message);
+        }
+        let body = match self {
+            Rejection::InvalidClaims(errors) => serde_json::to_vec(&serde_json::json!({
+                "message": MSG_INVALID_CLAIM,
+                "claimValidationErrors": errors,
+            })),
+            _ => serde_json::to_vec(&serde_json::json!({ "message": message })),
+        }
+        .unwrap_or_default();
+        let mut response = json_response(status, body);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+/// A JSON response with `status`.
+pub(crate) fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<Bytes> {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A trailers-only gRPC error: HTTP 200 with `grpc-status` / `grpc-message` headers.
+/// `message` is printable ASCII without `%`, so it needs no percent-encoding.
+fn grpc_response(code: u16, message: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert("grpc-status", HeaderValue::from(code));
+    headers.insert("grpc-message", HeaderValue::from_static(message));
+    response
+}
+
+/// Whether the request is a gRPC call (`content-type: application/grpc…`).
+pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// Why a [`SessionManager`](super::SessionManager) call failed.
+///
+/// With the `axum` feature it is an `IntoResponse`: 503 for store errors (nothing is
+/// cleared), 401 `unauthorised` for an unknown session, 400 for a protected claim name,
+/// 500 otherwise; always `{"message": …}` without details.
+///
+/// ```
+/// use tower_session_refresh::session::SessionError;
+/// let error = SessionError::ProtectedClaim("sub".into());
+/// assert!(error.to_string().contains("sub"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The payload uses a claim name reserved for the session (`sub`, `exp`, …).
+    #[error("the payload uses the protected claim name {0:?}")]
+    ProtectedClaim(String),
+    /// The session does not exist (revoked, expired, never created).
+    #[error("no such session")]
+    UnknownSession,
+    /// The session store failed.
+    #[error("session store error: {0}")]
+    Store(#[from] StoreError),
+    /// The access token could not be signed.
+    #[error("access token could not be signed: {0}")]
+    Token(TokenError),
+    /// The system random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+impl From<TokenError> for SessionError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::ProtectedClaim(name) => SessionError::ProtectedClaim(name),
+            other => SessionError::Token(other),
+        }
+    }
+}
+
+impl SessionError {
+    /// The HTTP status this error maps to.
+    ///
+    /// ```
+    /// use tower_session_refresh::session::SessionError;
+    /// assert_eq!(SessionError::UnknownSession.status(), 401);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            SessionError::ProtectedClaim(_) => StatusCode::BAD_REQUEST,
+            SessionError::UnknownSession => StatusCode::UNAUTHORIZED,
+            SessionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SessionError::Token(_) | SessionError::Random => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A `{"message": …}` response for this error (the message names the kind of failure,
+    /// never internal details).
+    pub fn to_response(&self) -> Response<Bytes> {
+        let message = match self {
+            SessionError::ProtectedClaim(_) => "the payload uses a protected claim name",
+            SessionError::UnknownSession => MSG_UNAUTHORISED,
+            SessionError::Store(_) => "session store unavailable",
+            SessionError::Token(_) | SessionError::Random => "internal error",
+        };
+        let body =
+            serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
+        json_response(self.status(), body)
+    }
+}

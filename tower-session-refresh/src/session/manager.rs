@@ -1,0 +1,209 @@
+//! [`SessionManager`]: what application code calls to create, update and revoke sessions.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+use tower_session_cookie::{ClearScope, SessionTokens, TransferMethod};
+
+use super::config::{AntiCsrf, SessionConfig, SessionConfigError};
+use super::error::SessionError;
+use super::issue;
+use super::store::{NewSession, SessionInfo, SessionStore};
+use super::verify::Session;
+use crate::keys::KeySet;
+use crate::token::{refresh_token_hash, AccessTokenClaims};
+
+/// Creates, updates and revokes sessions from application code (a login handler, an admin
+/// endpoint). Cheap to clone.
+///
+/// ```
+/// use axum::{extract::State, routing::post, Router};
+/// use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
+/// use tower_session_refresh::keys::{KeySet, SigningKey};
+/// use tower_session_refresh::session::{SessionConfig, SessionError, SessionManager};
+/// use tower_session_refresh::store::MemoryStore;
+///
+/// async fn login(
+///     State(sessions): State<SessionManager>,
+///     tokens: SessionTokens,
+/// ) -> Result<&'static str, SessionError> {
+///     // ... check the credentials first ...
+///     sessions
+///         .create(&tokens, "user-1", serde_json::json!({"role": "admin"}))
+///         .await?;
+///     Ok(r#"{"status":"OK"}"#)
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let cookies = SessionCookieConfig::builder()
+///     .api_domain("https://api.example.com")
+///     .website_domain("https://www.example.com")
+///     .build()?;
+/// let config = SessionConfig::builder(cookies.clone())
+///     .keys(KeySet::new(SigningKey::generate_ed25519("k1")?))
+///     .store(MemoryStore::new())
+///     .build()?;
+/// let app: Router = Router::new()
+///     .route("/login", post(login))
+///     .with_state(SessionManager::new(config)?)
+///     .layer(SessionCookieLayer::new(cookies));
+/// # drop(app);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SessionManager {
+    inner: Arc<ManagerInner>,
+}
+
+struct ManagerInner {
+    config: SessionConfig,
+    keys: KeySet,
+    store: Arc<dyn SessionStore>,
+}
+
+impl fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A payload argument: a JSON object, or `null` / nothing for an empty payload.
+fn payload_map(payload: Value) -> Result<Map<String, Value>, SessionError> {
+    match payload {
+        Value::Object(map) => {
+            AccessTokenClaims::check_payload(&map)?;
+            Ok(map)
+        }
+        Value::Null => Ok(Map::new()),
+        _ => Err(SessionError::ProtectedClaim(
+            "(the payload must be a JSON object)".to_owned(),
+        )),
+    }
+}
+
+impl SessionManager {
+    /// The manager of an auth server (the configuration needs keys and a store).
+    pub fn new(config: SessionConfig) -> Result<Self, SessionConfigError> {
+        let (keys, store) = config.issuing("SessionManager")?;
+        Ok(Self {
+            inner: Arc::new(ManagerInner {
+                config,
+                keys,
+                store,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.inner.config
+    }
+
+    /// Creates a session for `user_id` and writes its tokens into this response through
+    /// `tokens`: cookies or headers as the SDK asked with `st-auth-mode` (header when
+    /// absent, as SuperTokens does, spec 7.3), `front-token`, and `anti-csrf` in `ViaToken`
+    /// mode. An access token the request carried in the other transfer method is cleared.
+    ///
+    /// `payload` is a JSON object (or `null`) merged into the access token; protected claim
+    /// names (`sub`, `exp`, `sessionHandle`, …) are refused.
+    pub async fn create(
+        &self,
+        tokens: &SessionTokens,
+        user_id: &str,
+        payload: Value,
+    ) -> Result<Session, SessionError> {
+        let payload = payload_map(payload)?;
+        let config = &self.inner.config;
+        let handle = issue::new_handle().map_err(|_| SessionError::Random)?;
+        let refresh = issue::new_refresh_token(&handle).map_err(|_| SessionError::Random)?;
+        let refresh_hash = refresh_token_hash(&refresh);
+        let refresh_expires = SystemTime::now() + config.refresh_token_lifetime();
+
+        let mut claims = AccessTokenClaims::new(
+            user_id,
+            handle.clone(),
+            refresh_hash.clone(),
+            issue::now_secs(),
+            config.access_token_lifetime().as_secs(),
+        );
+        claims.iss = config.issuer().map(str::to_owned);
+        claims.t_id = config.inner.tenant.clone();
+        claims.payload = payload.clone();
+        if config.anti_csrf() == AntiCsrf::ViaToken {
+            claims.anti_csrf_token = Some(issue::anti_csrf_for(&refresh));
+        }
+        let access = self.inner.keys.sign(&claims)?;
+
+        self.inner
+            .store
+            .create(NewSession {
+                handle: handle.clone(),
+                user_id: user_id.to_owned(),
+                payload: Some(payload),
+                refresh_hash,
+                expires_at: refresh_expires,
+            })
+            .await?;
+
+        let method = tokens.method_for_new_session();
+        if let Some(old) = tokens.access_token() {
+            if old.method != method {
+                tokens.clear(ClearScope::Method(old.method));
+            }
+        }
+        issue::write_session(tokens, method, access, &claims, refresh, refresh_expires);
+        tracing::debug!(session_handle = %handle, ?method, "session created");
+        Ok(Session::new(Arc::new(claims), method, tokens.clone()))
+    }
+
+    /// Replaces the session's payload: in the store (so refreshes keep it) and in a new
+    /// access token sent in this response (with a `front-token`; the SDK fires
+    /// `ACCESS_TOKEN_PAYLOAD_UPDATED`). The new token keeps the old one's expiry.
+    pub async fn update_payload(
+        &self,
+        session: &Session,
+        payload: Value,
+    ) -> Result<Session, SessionError> {
+        let payload = payload_map(payload)?;
+        let updated = self
+            .inner
+            .store
+            .update_payload(session.handle(), payload.clone())
+            .await?;
+        if !updated {
+            return Err(SessionError::UnknownSession);
+        }
+        let mut claims = session.claims().clone();
+        claims.payload = payload;
+        claims.iat = issue::now_secs();
+        let access = self.inner.keys.sign(&claims)?;
+        let method: TransferMethod = session.transfer_method();
+        issue::write_access(session.tokens(), method, access, &claims);
+        Ok(Session::new(
+            Arc::new(claims),
+            method,
+            session.tokens().clone(),
+        ))
+    }
+
+    /// Revokes one session; `Ok(false)` if it did not exist. Its access tokens stay valid
+    /// until they expire (they are verified without the store); its refresh token is dead.
+    pub async fn revoke(&self, handle: &str) -> Result<bool, SessionError> {
+        Ok(self.inner.store.revoke(handle).await?)
+    }
+
+    /// Revokes every session of `user_id`; returns how many were revoked.
+    pub async fn revoke_all(&self, user_id: &str) -> Result<usize, SessionError> {
+        Ok(self.inner.store.revoke_all(user_id).await?)
+    }
+
+    /// The live sessions of `user_id`.
+    pub async fn list(&self, user_id: &str) -> Result<Vec<SessionInfo>, SessionError> {
+        Ok(self.inner.store.list(user_id).await?)
+    }
+}

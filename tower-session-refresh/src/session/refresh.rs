@@ -1,0 +1,320 @@
+//! [`RefreshService`]: `POST {apiBasePath}/session/refresh`.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, AUTHORIZATION, COOKIE};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use serde_json::Map;
+use subtle::ConstantTimeEq;
+use tower_service::Service;
+use tower_session_cookie::{ClearScope, SessionTokens, TransferMethod};
+
+use super::body::JsonBody;
+use super::config::{AntiCsrf, SessionConfig, SessionConfigError};
+use super::error::{is_grpc, json_response, Rejection};
+use super::issue;
+use super::store::{RotateOutcome, SessionStore};
+use super::verify::BoxFuture;
+use crate::keys::KeySet;
+use crate::token::{refresh_token_hash, AccessTokenClaims};
+
+/// The tower service for `POST {apiBasePath}/session/refresh` (mount it at
+/// [`SessionConfig::refresh_path`]; the `SessionCookieLayer` must run outside it).
+///
+/// It reads the refresh token from the request's
+/// [`SessionTokens`] handle (`Authorization: Bearer` wins over the `sRefreshToken`
+/// cookie), rotates it in the store in one atomic operation, and answers (spec 7.4, 11):
+///
+/// | outcome | status, body | tokens |
+/// |---|---|---|
+/// | rotated | 200 `{}` | new access + refresh token in the request's transfer method, **always** a `front-token` (and `anti-csrf` in `ViaToken` mode); tokens sent in the other method are cleared |
+/// | no refresh token | 401 `{"message":"unauthorised"}` | cleared, `front-token: remove` (a fresh browser's first call settles, spec 4.2) |
+/// | `ViaCustomHeader` and a cookie refresh without `rid`; `ViaToken` and a wrong `anti-csrf` | 401 `unauthorised` | cleared |
+/// | unknown, expired or revoked session, malformed token | 401 `unauthorised` | cleared |
+/// | token theft (a rotated-away token came back; the store revoked the session) | 401 `{"message":"token theft detected"}` | cleared in every transfer method |
+/// | store error | 503 `{"message":"session store unavailable"}` | **nothing** cleared, no `front-token` |
+///
+/// Duplicate session cookies (spec 2.2, e.g. after the cookie domain changed): with an
+/// `older_cookie_domain` configured, the old-domain cookies are cleared **and** the
+/// refresh completes in the same response, `front-token` included (supertokens-node answers
+/// without a `front-token`, which `supertokens-website` 20.1.6 treats as fatal). Without an
+/// older domain the stale cookie cannot be removed, and which duplicate is current is
+/// unknowable; rather than supertokens-node's 500 (which makes the SDK retry forever) or
+/// guessing (a rotated-away duplicate would be taken for theft and revoke the session), the
+/// answer is 401 `unauthorised` with the current cookies cleared, plus a warning that names
+/// the fix (`older_cookie_domain`).
+///
+/// Methods other than `POST` get 405. gRPC requests are refused with `grpc-status: 12`.
+///
+/// ```
+/// use axum::Router;
+/// use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer};
+/// use tower_session_refresh::keys::{KeySet, SigningKey};
+/// use tower_session_refresh::session::{RefreshService, SessionConfig};
+/// use tower_session_refresh::store::MemoryStore;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let cookies = SessionCookieConfig::builder()
+///     .api_domain("https://api.example.com")
+///     .website_domain("https://www.example.com")
+///     .build()?;
+/// let config = SessionConfig::builder(cookies.clone())
+///     .keys(KeySet::new(SigningKey::generate_ed25519("k1")?))
+///     .store(MemoryStore::new())
+///     .build()?;
+/// let app: Router = Router::new()
+///     .route_service(config.refresh_path(), RefreshService::new(config.clone())?)
+///     .layer(SessionCookieLayer::new(cookies));
+/// # drop(app);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RefreshService {
+    shared: Arc<RefreshShared>,
+}
+
+struct RefreshShared {
+    config: SessionConfig,
+    keys: KeySet,
+    store: Arc<dyn SessionStore>,
+}
+
+impl fmt::Debug for RefreshService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshService")
+            .field("path", &self.shared.config.refresh_path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefreshService {
+    /// The refresh service of an auth server (the configuration needs keys and a store).
+    pub fn new(config: SessionConfig) -> Result<Self, SessionConfigError> {
+        let (keys, store) = config.issuing("RefreshService")?;
+        Ok(Self {
+            shared: Arc::new(RefreshShared {
+                config,
+                keys,
+                store,
+            }),
+        })
+    }
+
+    /// Where to mount it: `{apiBasePath}/session/refresh`.
+    pub fn path(&self) -> &str {
+        self.shared.config.refresh_path()
+    }
+}
+
+impl<B> Service<Request<B>> for RefreshService
+where
+    B: Send + 'static,
+{
+    type Response = Response<JsonBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response<JsonBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let shared = self.shared.clone();
+        let (parts, _body) = request.into_parts();
+        Box::pin(async move {
+            let tokens = parts.extensions.get::<SessionTokens>();
+            let grpc = is_grpc(&parts.headers);
+            if parts.method != Method::POST || grpc {
+                return Ok(not_allowed(grpc));
+            }
+            let response = match shared.refresh(&parts.headers, tokens).await {
+                Ok(()) => json_response(StatusCode::OK, Bytes::from_static(b"{}")),
+                Err(rejection) => rejection.into_response(tokens, false),
+            };
+            Ok(response.map(JsonBody::new))
+        })
+    }
+}
+
+fn not_allowed(grpc: bool) -> Response<JsonBody> {
+    if grpc {
+        let mut response = Response::new(JsonBody::default());
+        let headers = response.headers_mut();
+        headers.insert("content-type", HeaderValue::from_static("application/grpc"));
+        headers.insert("grpc-status", HeaderValue::from_static("12"));
+        headers.insert(
+            "grpc-message",
+            HeaderValue::from_static("not a gRPC method"),
+        );
+        return response;
+    }
+    let mut response = json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Bytes::from_static(br#"{"message":"method not allowed"}"#),
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response.map(JsonBody::new)
+}
+
+const UNAUTHORISED_CLEAR: fn(&'static str) -> Rejection =
+    |why| Rejection::Unauthorised { why, clear: true };
+
+impl RefreshShared {
+    async fn refresh(
+        &self,
+        headers: &HeaderMap,
+        tokens: Option<&SessionTokens>,
+    ) -> Result<(), Rejection> {
+        let tokens = tokens.ok_or(Rejection::LayerMissing)?;
+        let Some(presented) = tokens.refresh_token() else {
+            if tokens.cookie_header_too_large() {
+                // The cookies may be fine, just too many of them: do not sign anyone out.
+                return Err(Rejection::Unauthorised {
+                    why: "Cookie header too large to read a refresh token",
+                    clear: false,
+                });
+            }
+            // spec 4.2 / 11.1: clears (also a lone access cookie, supertokens-node#790) and
+            // sends `front-token: remove` so a fresh browser settles.
+            return Err(UNAUTHORISED_CLEAR("no refresh token"));
+        };
+        let method = presented.method;
+
+        if method == TransferMethod::Cookie {
+            match self.config.anti_csrf() {
+                AntiCsrf::ViaCustomHeader if !headers.contains_key("rid") => {
+                    return Err(UNAUTHORISED_CLEAR("cookie refresh without rid header"));
+                }
+                AntiCsrf::ViaToken => {
+                    let expected = issue::anti_csrf_for(&presented.value);
+                    let ok = headers
+                        .get("anti-csrf")
+                        .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
+                    if !ok {
+                        return Err(UNAUTHORISED_CLEAR("anti-csrf token missing or wrong"));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let duplicates = method == TransferMethod::Cookie
+            && (tokens.has_duplicate_access_cookie() || tokens.has_duplicate_refresh_cookie());
+        let older_domain = self.config.cookies().older_cookie_domain_configured();
+        if duplicates && !older_domain {
+            tracing::warn!(
+                "refresh request carries duplicate session cookies and no older_cookie_domain is \
+                 configured: answering 401; configure older_cookie_domain (the previous cookie \
+                 domain, or \"\" for host-only cookies) so they can be cleared"
+            );
+            return Err(UNAUTHORISED_CLEAR("duplicate session cookies"));
+        }
+
+        let Some(handle) = issue::refresh_token_handle(&presented.value) else {
+            return Err(UNAUTHORISED_CLEAR("malformed refresh token"));
+        };
+        let presented_hash = refresh_token_hash(&presented.value);
+        let new_refresh = issue::new_refresh_token(handle)
+            .map_err(|_| Rejection::Unavailable("random number generator failed"))?;
+        let new_hash = refresh_token_hash(&new_refresh);
+        let now = SystemTime::now();
+        let refresh_expires = now + self.config.refresh_token_lifetime();
+
+        let outcome = self
+            .store
+            .rotate(handle, &presented_hash, &new_hash, refresh_expires)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, session_handle = handle, "refresh failed: store error");
+                Rejection::Unavailable("session store unavailable")
+            })?;
+        let record = match outcome {
+            RotateOutcome::Rotated(record) => record,
+            RotateOutcome::Theft => {
+                tracing::warn!(
+                    session_handle = handle,
+                    "refresh token theft detected: a rotated-away refresh token was presented; session revoked"
+                );
+                return Err(Rejection::Theft);
+            }
+            RotateOutcome::Unauthorised => {
+                return Err(UNAUTHORISED_CLEAR("unknown, expired or revoked session"))
+            }
+        };
+
+        let iat = issue::now_secs();
+        let mut claims = AccessTokenClaims::new(
+            record.user_id.clone(),
+            handle,
+            new_hash,
+            iat,
+            self.config.access_token_lifetime().as_secs(),
+        );
+        claims.parent_refresh_token_hash1 = Some(presented_hash);
+        claims.iss = self.config.issuer().map(str::to_owned);
+        claims.t_id = self.config.inner.tenant.clone();
+        claims.payload = record.payload.clone().unwrap_or_else(Map::new);
+        if self.config.anti_csrf() == AntiCsrf::ViaToken {
+            claims.anti_csrf_token = Some(issue::anti_csrf_for(&new_refresh));
+        }
+        let access = self.keys.sign(&claims).map_err(|error| {
+            tracing::error!(%error, "could not sign the refreshed access token");
+            Rejection::Unavailable("could not issue an access token")
+        })?;
+
+        // Tokens that came in the other transfer method go (spec 7.3); `clear` must come
+        // before the new tokens are recorded.
+        let other = match method {
+            TransferMethod::Cookie => TransferMethod::Header,
+            TransferMethod::Header => TransferMethod::Cookie,
+        };
+        if carries(headers, tokens, other) {
+            tokens.clear(ClearScope::Method(other));
+        }
+        if duplicates {
+            tokens.clear_older_domain_cookies();
+        }
+        issue::write_session(
+            tokens,
+            method,
+            access,
+            &claims,
+            new_refresh,
+            refresh_expires,
+        );
+        tracing::debug!(session_handle = handle, "session refreshed");
+        Ok(())
+    }
+}
+
+/// Whether the request carried session tokens in `method` (other than the one used).
+fn carries(headers: &HeaderMap, tokens: &SessionTokens, method: TransferMethod) -> bool {
+    match method {
+        TransferMethod::Header => headers.get(AUTHORIZATION).is_some_and(|v| {
+            v.as_bytes()
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
+        }),
+        TransferMethod::Cookie => {
+            let config = tokens.config();
+            let names = [config.access_cookie_name(), config.refresh_cookie_name()];
+            headers.get_all(COOKIE).iter().any(|value| {
+                value.as_bytes().split(|&b| b == b';').any(|pair| {
+                    let pair = pair.trim_ascii_start();
+                    names.iter().any(|name| {
+                        pair.strip_prefix(name.as_bytes())
+                            .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"="))
+                    })
+                })
+            })
+        }
+    }
+}

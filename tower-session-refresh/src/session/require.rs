@@ -1,0 +1,359 @@
+//! [`RequireSessionLayer`]: verifies the access token of every request before the inner
+//! service sees it.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Method, Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+use tower_session_cookie::SessionTokens;
+
+use super::body::SessionBody;
+use super::config::SessionConfig;
+use super::error::{is_grpc, ClaimValidationError, Rejection};
+use super::verify::{check_request, BoxFuture, Checked, Session};
+
+/// Checks claims of a verified session (roles, email verification, …); a failure is a 403
+/// with `claimValidationErrors` (spec 7.4), which the SDK reports as `API_INVALID_CLAIM`.
+///
+/// Any `Fn(&Session) -> Result<(), Vec<ClaimValidationError>>` is a validator.
+///
+/// ```
+/// use tower_session_refresh::session::{ClaimValidationError, ClaimValidator, Session};
+///
+/// fn admins_only(session: &Session) -> Result<(), Vec<ClaimValidationError>> {
+///     match session.payload().get("role").and_then(|v| v.as_str()) {
+///         Some("admin") => Ok(()),
+///         _ => Err(vec![ClaimValidationError::new(
+///             "st-role",
+///             serde_json::json!({"message": "wrong value", "expectedToInclude": "admin"}),
+///         )]),
+///     }
+/// }
+/// fn takes(_: impl ClaimValidator) {}
+/// takes(admins_only);
+/// ```
+pub trait ClaimValidator: Send + Sync + 'static {
+    /// `Ok` when the session's claims are acceptable, else the failed claims.
+    fn validate(&self, session: &Session) -> Result<(), Vec<ClaimValidationError>>;
+}
+
+impl<F> ClaimValidator for F
+where
+    F: Fn(&Session) -> Result<(), Vec<ClaimValidationError>> + Send + Sync + 'static,
+{
+    fn validate(&self, session: &Session) -> Result<(), Vec<ClaimValidationError>> {
+        self(session)
+    }
+}
+
+struct Shared {
+    config: SessionConfig,
+    required: bool,
+    validators: Vec<Arc<dyn ClaimValidator>>,
+}
+
+/// Layer that verifies the request's access token (from the
+/// [`SessionTokens`] handle the `SessionCookieLayer` put in the request extensions, so that
+/// layer must run **outside** this one) and puts the verified [`Session`] in the request
+/// extensions.
+///
+/// Failures never reach the inner service (spec 7.4):
+///
+/// | situation | HTTP | gRPC (`content-type: application/grpc*`) |
+/// |---|---|---|
+/// | expired token, several `sAccessToken` cookies, anti-CSRF failure | 401 `{"message":"try refresh token"}` | `grpc-status: 16` |
+/// | no token (required), invalid token (bad signature, unknown kid, `alg` mismatch, malformed, oversize) | 401 `{"message":"unauthorised"}`, nothing cleared | 16 |
+/// | promotion: session gone | 401 `unauthorised`, tokens cleared | 16 |
+/// | promotion: an older token of a promoted session (theft; the store revoked it) | 401 `{"message":"token theft detected"}`, tokens cleared | 16 |
+/// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
+/// | store / remote JWKS unreachable | 503 `{"message":…}`, nothing cleared | 14 |
+///
+/// `OPTIONS` and `TRACE` requests pass without a check (CORS preflights), as in
+/// supertokens-node.
+///
+/// **Promotion** (spec 8.3): a token issued by a refresh carries `parentRefreshTokenHash1`.
+/// With a store configured, the first request using it promotes the new refresh token in
+/// the store and gets a new access token (parent `null`) and `front-token` in **its own
+/// response**. Without a store (a verify-only API server) the token is accepted as is and
+/// promotion happens on the next refresh.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer};
+/// use tower_session_refresh::keys::{KeySet, SigningKey};
+/// use tower_session_refresh::session::{RequireSessionLayer, Session, SessionConfig};
+///
+/// async fn me(session: Session) -> String {
+///     session.user_id().to_owned()
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let cookies = SessionCookieConfig::builder()
+///     .api_domain("https://api2.example.com")
+///     .website_domain("https://www.example.com")
+///     .build()?;
+/// let keys = KeySet::new(SigningKey::generate_ed25519("k1")?);
+/// let config = SessionConfig::builder(cookies.clone()).keys(keys).build()?;
+/// let app: Router = Router::new()
+///     .route("/me", get(me))
+///     .layer(RequireSessionLayer::new(config))
+///     .layer(SessionCookieLayer::new(cookies)); // outermost
+/// # drop(app);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RequireSessionLayer {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for RequireSessionLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireSessionLayer")
+            .field("required", &self.shared.required)
+            .field("validators", &self.shared.validators.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequireSessionLayer {
+    /// Every request must carry a valid session.
+    pub fn new(config: SessionConfig) -> Self {
+        Self::with(config, true)
+    }
+
+    /// A request without any access token passes without a [`Session`] (handlers take
+    /// `Option<Session>`); a request **with** a token is checked exactly as by
+    /// [`new`](Self::new), so an expired token still gets "try refresh token".
+    pub fn optional(config: SessionConfig) -> Self {
+        Self::with(config, false)
+    }
+
+    fn with(config: SessionConfig, required: bool) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                config,
+                required,
+                validators: Vec::new(),
+            }),
+        }
+    }
+
+    /// Adds a claim validator, run after verification; all failures are reported together.
+    pub fn claim_validator(self, validator: impl ClaimValidator) -> Self {
+        let mut validators = self.shared.validators.clone();
+        validators.push(Arc::new(validator));
+        Self {
+            shared: Arc::new(Shared {
+                config: self.shared.config.clone(),
+                required: self.shared.required,
+                validators,
+            }),
+        }
+    }
+}
+
+impl<S> Layer<S> for RequireSessionLayer {
+    type Service = RequireSession<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireSession {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service made by [`RequireSessionLayer`].
+#[derive(Clone)]
+pub struct RequireSession<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for RequireSession<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireSession")
+            .field("inner", &self.inner)
+            .field("required", &self.shared.required)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn validate(&self, session: &Session) -> Result<(), Rejection> {
+        let mut errors = Vec::new();
+        for validator in &self.validators {
+            if let Err(mut failed) = validator.validate(session) {
+                errors.append(&mut failed);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Rejection::InvalidClaims(errors))
+        }
+    }
+}
+
+fn reject<B, ReqBody>(
+    request: &Request<ReqBody>,
+    rejection: Rejection,
+) -> Response<SessionBody<B>> {
+    let grpc = is_grpc(request.headers());
+    rejection
+        .into_response(request.extensions().get::<SessionTokens>(), grpc)
+        .map(SessionBody::bytes)
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireSession<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Send + 'static,
+{
+    type Response = Response<SessionBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if request.method() == Method::OPTIONS || request.method() == Method::TRACE {
+            return ResponseFuture::inner(self.inner.call(request));
+        }
+        let checked = check_request(
+            &self.shared.config,
+            request.method(),
+            request.headers(),
+            request.extensions().get::<SessionTokens>(),
+        );
+        match checked {
+            Checked::NoToken if self.shared.required => ResponseFuture::rejected(reject(
+                &request,
+                Rejection::Unauthorised {
+                    why: "no access token",
+                    clear: false,
+                },
+            )),
+            Checked::NoToken => ResponseFuture::inner(self.inner.call(request)),
+            Checked::Done(Ok(session)) => match self.shared.validate(&session) {
+                Ok(()) => {
+                    request.extensions_mut().insert(session);
+                    ResponseFuture::inner(self.inner.call(request))
+                }
+                Err(rejection) => ResponseFuture::rejected(reject(&request, rejection)),
+            },
+            Checked::Done(Err(rejection)) => ResponseFuture::rejected(reject(&request, rejection)),
+            Checked::Pending(check) => {
+                // The ready service goes into the future; a clone stays for the next call.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let shared = self.shared.clone();
+                ResponseFuture::checking(Box::pin(async move {
+                    let result = check
+                        .await
+                        .and_then(|session| shared.validate(&session).map(|()| session));
+                    match result {
+                        Ok(session) => {
+                            request.extensions_mut().insert(session);
+                            inner
+                                .call(request)
+                                .await
+                                .map(|response| response.map(SessionBody::new))
+                        }
+                        Err(rejection) => Ok(reject(&request, rejection)),
+                    }
+                }))
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// Response future of [`RequireSession`]: the inner service's future, a ready rejection,
+    /// or (when the store or a key fetch is involved) a boxed check followed by the inner call.
+    pub struct ResponseFuture<F, B, E> {
+        #[pin]
+        kind: Kind<F, B, E>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F, B, E> {
+        Inner { #[pin] future: F },
+        Checking { future: BoxFuture<Result<Response<SessionBody<B>>, E>> },
+        Rejected { response: Option<Response<SessionBody<B>>> },
+    }
+}
+
+impl<F, B, E> ResponseFuture<F, B, E> {
+    fn inner(future: F) -> Self {
+        Self {
+            kind: Kind::Inner { future },
+        }
+    }
+
+    fn checking(future: BoxFuture<Result<Response<SessionBody<B>>, E>>) -> Self {
+        Self {
+            kind: Kind::Checking { future },
+        }
+    }
+
+    fn rejected(response: Response<SessionBody<B>>) -> Self {
+        Self {
+            kind: Kind::Rejected {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::Inner { .. } => "Inner",
+            Kind::Checking { .. } => "Checking",
+            Kind::Rejected { .. } => "Rejected",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("kind", &kind)
+            .finish()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<SessionBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Inner { future } => future
+                .poll(cx)
+                .map(|result| result.map(|response| response.map(SessionBody::new))),
+            KindProj::Checking { future } => future.as_mut().poll(cx),
+            KindProj::Rejected { response } => {
+                // Polled again after completion: answer 500 rather than panic.
+                let response = response.take().unwrap_or_else(|| {
+                    let mut response = Response::new(SessionBody::empty());
+                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    response
+                });
+                Poll::Ready(Ok(response))
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! [`Session`] and the verification every protected request goes through (shared by
+//! [`RequireSession`](super::RequireSession) and [`SignOutService`](super::SignOutService)).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderValue, Method};
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+use tower_session_cookie::{SessionTokens, TransferMethod};
+
+use super::config::{AntiCsrf, SessionConfig};
+use super::error::Rejection;
+use super::issue;
+use super::store::PromoteOutcome;
+use crate::token::{AccessTokenClaims, InvalidReason, VerifiedToken, VerifyError};
+
+/// The verified session of a request, put in the request extensions by
+/// [`RequireSession`](super::RequireSession) (an axum extractor with the `axum` feature).
+///
+/// Cheap to clone (two `Arc`s). `Debug` shows the user and handle, never tokens.
+///
+/// ```
+/// use tower_session_refresh::session::Session;
+///
+/// async fn handler(request: http::Request<()>) -> String {
+///     match request.extensions().get::<Session>() {
+///         Some(session) => format!("hello {}", session.user_id()),
+///         None => "no session".into(),
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    claims: VerifiedToken,
+    method: TransferMethod,
+    tokens: SessionTokens,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("user_id", &self.claims.sub)
+            .field("handle", &self.claims.session_handle)
+            .field("transfer_method", &self.method)
+            .field("expires", &self.claims.exp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(
+        claims: VerifiedToken,
+        method: TransferMethod,
+        tokens: SessionTokens,
+    ) -> Self {
+        Self {
+            claims,
+            method,
+            tokens,
+        }
+    }
+
+    /// The user id (`sub`).
+    pub fn user_id(&self) -> &str {
+        &self.claims.sub
+    }
+
+    /// The session handle (`sessionHandle`), stable across refreshes.
+    pub fn handle(&self) -> &str {
+        &self.claims.session_handle
+    }
+
+    /// The application payload (the access token's custom claims).
+    pub fn payload(&self) -> &Map<String, Value> {
+        &self.claims.payload
+    }
+
+    /// All claims of the (possibly just re-issued) access token.
+    pub fn claims(&self) -> &AccessTokenClaims {
+        &self.claims
+    }
+
+    /// The claims, shared.
+    pub fn verified_token(&self) -> &VerifiedToken {
+        &self.claims
+    }
+
+    /// How the access token travelled (and how new tokens for this session are sent).
+    pub fn transfer_method(&self) -> TransferMethod {
+        self.method
+    }
+
+    /// The request's token handle (to write new tokens in this response).
+    pub fn tokens(&self) -> &SessionTokens {
+        &self.tokens
+    }
+}
+
+/// A boxed, sendable future.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// The outcome of the synchronous part of a check.
+pub(crate) enum Checked {
+    /// Decided without waiting.
+    Done(Result<Session, Rejection>),
+    /// Needs the store (promotion) or the key source (unknown kid).
+    Pending(BoxFuture<Result<Session, Rejection>>),
+    /// The request carries no access token (and the handle is present).
+    NoToken,
+}
+
+/// What the anti-CSRF check needs from the request, captured before any await.
+enum Csrf {
+    Skip,
+    /// `ViaCustomHeader`: whether `rid` was sent.
+    Rid(bool),
+    /// `ViaToken`: the `anti-csrf` header.
+    Token(Option<HeaderValue>),
+}
+
+impl Csrf {
+    fn capture(
+        mode: AntiCsrf,
+        method: &Method,
+        transfer: TransferMethod,
+        headers: &HeaderMap,
+    ) -> Self {
+        // Header-mode requests skip anti-CSRF (spec 7.2); so do safe methods.
+        if transfer == TransferMethod::Header || *method == Method::GET || *method == Method::HEAD {
+            return Csrf::Skip;
+        }
+        match mode {
+            AntiCsrf::None => Csrf::Skip,
+            AntiCsrf::ViaCustomHeader => Csrf::Rid(headers.contains_key("rid")),
+            AntiCsrf::ViaToken => Csrf::Token(headers.get("anti-csrf").cloned()),
+        }
+    }
+
+    fn check(&self, claims: &AccessTokenClaims) -> Result<(), Rejection> {
+        match self {
+            Csrf::Skip | Csrf::Rid(true) => Ok(()),
+            Csrf::Rid(false) => Err(Rejection::TryRefresh("missing rid header (anti-CSRF)")),
+            Csrf::Token(sent) => {
+                let ok = match (sent, &claims.anti_csrf_token) {
+                    (Some(sent), Some(expected)) => {
+                        bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
+                    }
+                    _ => false,
+                };
+                if ok {
+                    Ok(())
+                } else {
+                    Err(Rejection::TryRefresh("anti-csrf token missing or wrong"))
+                }
+            }
+        }
+    }
+}
+
+/// Maps a verification failure (spec 7.4): expired is "try refresh token", anything
+/// invalid is "unauthorised" without clearing (spec 2.1), an unreachable key source is 503.
+pub(crate) fn verify_rejection(error: &VerifyError) -> Rejection {
+    match error {
+        VerifyError::Expired => Rejection::TryRefresh("access token expired"),
+        VerifyError::KeysUnavailable(_) => Rejection::Unavailable("verification keys unavailable"),
+        VerifyError::Invalid(reason) => {
+            tracing::debug!(%reason, "invalid access token");
+            Rejection::Unauthorised {
+                why: "invalid access token",
+                clear: false,
+            }
+        }
+    }
+}
+
+/// Verifies the request's access token: duplicate cookies, signature and expiry,
+/// anti-CSRF, and promotion through the store when the token carries a parent hash.
+pub(crate) fn check_request(
+    config: &SessionConfig,
+    method: &Method,
+    headers: &HeaderMap,
+    tokens: Option<&SessionTokens>,
+) -> Checked {
+    let Some(tokens) = tokens else {
+        return Checked::Done(Err(Rejection::LayerMissing));
+    };
+    let Some(access) = tokens.access_token() else {
+        return Checked::NoToken;
+    };
+    let transfer = access.method;
+    if transfer == TransferMethod::Cookie && tokens.has_duplicate_access_cookie() {
+        // spec 2.2: several sAccessToken cookies => try refresh (the refresh route clears
+        // the older-domain ones).
+        return Checked::Done(Err(Rejection::TryRefresh("duplicate access-token cookies")));
+    }
+    let csrf = Csrf::capture(config.anti_csrf(), method, transfer, headers);
+    match config.verifier().verify_sync(&access.value) {
+        Ok(claims) => after_verify(config, tokens, transfer, &csrf, claims),
+        Err(VerifyError::Invalid(InvalidReason::UnknownKid)) => {
+            // The key source may know more keys (remote JWKS refetch).
+            let config = config.clone();
+            let tokens = tokens.clone();
+            let token = access.value.clone();
+            Checked::Pending(Box::pin(async move {
+                let claims = config
+                    .verifier()
+                    .verify(&token)
+                    .await
+                    .map_err(|e| verify_rejection(&e))?;
+                match after_verify(&config, &tokens, transfer, &csrf, claims) {
+                    Checked::Done(result) => result,
+                    Checked::Pending(future) => future.await,
+                    Checked::NoToken => Err(Rejection::Unauthorised {
+                        why: "no access token",
+                        clear: false,
+                    }),
+                }
+            }))
+        }
+        Err(error) => Checked::Done(Err(verify_rejection(&error))),
+    }
+}
+
+fn after_verify(
+    config: &SessionConfig,
+    tokens: &SessionTokens,
+    transfer: TransferMethod,
+    csrf: &Csrf,
+    claims: VerifiedToken,
+) -> Checked {
+    if let Err(rejection) = csrf.check(&claims) {
+        return Checked::Done(Err(rejection));
+    }
+    let promotion = match (
+        &claims.parent_refresh_token_hash1,
+        config.store(),
+        config.keys(),
+    ) {
+        (Some(parent), Some(store), Some(keys)) => {
+            Some((parent.clone(), store.clone(), keys.clone()))
+        }
+        // Verify-only server: accept the token; the next refresh promotes it (spec 8.3 step 3).
+        _ => None,
+    };
+    let Some((parent, store, keys)) = promotion else {
+        return Checked::Done(Ok(Session::new(claims, transfer, tokens.clone())));
+    };
+    let tokens = tokens.clone();
+    let issuer = config.issuer().map(str::to_owned);
+    Checked::Pending(Box::pin(async move {
+        let outcome = store
+            .promote(&claims.session_handle, &parent, &claims.refresh_token_hash1)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, session_handle = %claims.session_handle, "promotion failed: store error");
+                Rejection::Unavailable("session store unavailable")
+            })?;
+        match outcome {
+            PromoteOutcome::Promoted | PromoteOutcome::AlreadyPromoted => {
+                // spec 8.3 step 3: a new access token with parent null, in this response.
+                let mut promoted = AccessTokenClaims::clone(&claims);
+                promoted.parent_refresh_token_hash1 = None;
+                promoted.iat = issue::now_secs();
+                if promoted.iss.is_none() {
+                    promoted.iss = issuer;
+                }
+                let promoted = Arc::new(promoted);
+                let access = keys.sign(&promoted).map_err(|error| {
+                    tracing::error!(%error, "could not sign the promoted access token");
+                    Rejection::Unavailable("could not issue an access token")
+                })?;
+                issue::write_access(&tokens, transfer, access, &promoted);
+                tracing::debug!(session_handle = %promoted.session_handle, "refresh token promoted");
+                Ok(Session::new(promoted, transfer, tokens))
+            }
+            PromoteOutcome::Unauthorised => Err(Rejection::Unauthorised {
+                why: "session no longer exists",
+                clear: true,
+            }),
+        }
+    }))
+}
