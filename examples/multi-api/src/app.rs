@@ -1,0 +1,251 @@
+//! The demo's stack and routes: the reference way to compose the layers.
+//!
+//! ```text
+//! HostGuard            hosts outside the shared domain: 421 (malformed: 400)
+//!  -> CorsLayer        the website origin, with credentials and the SuperTokens headers
+//!   -> OriginGuard     state-changing requests from outside the shared domain: 403
+//!    -> SessionCookie  the SessionTokens handle: cookies (Domain=example.test) or headers
+//!     -> by host       api / api2 / api3 / www; RequireSession on /sessioninfo
+//! ```
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::json;
+use tower::ServiceExt;
+use tower_domain_guard::{EffectiveHost, HostGuardLayer, OriginGuardLayer, SharedDomain};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    services::ServeDir,
+};
+use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
+use tower_session_refresh::{
+    keys::{KeySet, SigningKey},
+    session::{
+        cors, AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
+        SessionManager, SignOutService,
+    },
+    store::{MemoryStore, SessionStore},
+    AccessTokenVerifier, JwksService, RemoteJwks,
+};
+
+use crate::args::{flag_error, Args, FlagError, StoreChoice};
+
+/// Builds the whole application, or names the flag that makes it impossible.
+pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
+    let domain = SharedDomain::parse(&args.cookie_domain)
+        .map_err(|e| flag_error("--cookie-domain", e.to_string()))?;
+    let api_domain = match &args.api_domain {
+        Some(url) => url.clone(),
+        None => format!("http://api.{}:{port}", domain.name()),
+    };
+    let website_domain = match &args.website_domain {
+        Some(url) => url.clone(),
+        None => format!("http://www.{}:{port}", domain.name()),
+    };
+    // The seed's rule: every API and the website lie inside the shared domain.
+    domain
+        .check_inside("--api-domain", &api_domain)
+        .map_err(|e| flag_error("--api-domain", e.to_string()))?;
+    domain
+        .check_inside("--website-domain", &website_domain)
+        .map_err(|e| flag_error("--website-domain", e.to_string()))?;
+    let website_origin = HeaderValue::from_str(website_domain.trim_end_matches('/'))
+        .map_err(|_| flag_error("--website-domain", "is not a valid origin"))?;
+
+    let mut cookies = SessionCookieConfig::builder()
+        .shared_domain(domain.clone())
+        .api_domain(api_domain.clone())
+        .website_domain(website_domain.clone())
+        .api_base_path(args.api_base_path.clone());
+    if let Some(older) = &args.older_cookie_domain {
+        cookies = cookies.older_cookie_domain(older.clone());
+    }
+    let cookies = cookies
+        .build()
+        .map_err(|e| flag_error("--cookie-domain", e.to_string()))?;
+
+    let mut host_guard = HostGuardLayer::new(domain.clone());
+    for host in &args.allow_hosts {
+        host_guard = host_guard
+            .allow_host(host)
+            .map_err(|e| flag_error("--allow-host", e.to_string()))?;
+    }
+
+    let mut session = SessionConfig::builder(cookies.clone())
+        .api_domain(api_domain.clone())
+        .access_token_lifetime(args.access_token_ttl)
+        .refresh_token_lifetime(args.refresh_token_ttl);
+    if let Some(mode) = &args.anti_csrf {
+        session = session.anti_csrf(match mode.as_str() {
+            "via-token" => AntiCsrf::ViaToken,
+            "via-custom-header" => AntiCsrf::ViaCustomHeader,
+            _ => AntiCsrf::None,
+        });
+    }
+    let keys = if let Some(url) = &args.jwks_url {
+        // Verify-only: public keys from the auth server's JWKS, no secret, no store.
+        let jwks =
+            RemoteJwks::new(url.clone()).map_err(|e| flag_error("--jwks-url", e.to_string()))?;
+        session = session.verifier(AccessTokenVerifier::new(jwks));
+        None
+    } else {
+        let signing = match &args.signing_key {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    flag_error(
+                        "--signing-key",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                SigningKey::from_pem_or_jwk(&text)
+                    .map_err(|e| flag_error("--signing-key", e.to_string()))?
+            }
+            None => SigningKey::generate_ed25519("k1")
+                .map_err(|e| flag_error("--signing-key", format!("cannot generate a key: {e}")))?,
+        };
+        let keys = KeySet::new(signing);
+        let store: Arc<dyn SessionStore> = match &args.store {
+            StoreChoice::Memory => Arc::new(MemoryStore::new()),
+            StoreChoice::Redis(url) => {
+                return Err(flag_error(
+                    "--store",
+                    format!("{url}: the Redis store is not built yet"),
+                ))
+            }
+        };
+        session = session.keys(keys.clone()).shared_store(store);
+        Some(keys)
+    };
+    let session = session
+        .build()
+        .map_err(|e| flag_error("--access-token-ttl", e.to_string()))?;
+
+    let mut hosts: HashMap<String, Router> = HashMap::new();
+    let name = domain.name();
+    let protected = || {
+        Router::new()
+            .route("/sessioninfo", get(session_info).post(session_info))
+            .route_layer(RequireSessionLayer::new(session.clone()))
+            .route("/healthz", get(healthz))
+    };
+    for label in ["api2", "api3"] {
+        if args.serves(label) {
+            hosts.insert(format!("{label}.{name}"), protected());
+        }
+    }
+    let mut extra = Router::new().route("/healthz", get(healthz));
+    if let Some(keys) = keys.filter(|_| args.serves("api")) {
+        let jwks = JwksService::builder(keys)
+            .api_base_path(args.api_base_path.clone())
+            .build()
+            .map_err(|e| flag_error("--api-base-path", e.to_string()))?;
+        let base = &args.api_base_path;
+        let manager = SessionManager::new(session.clone())
+            .map_err(|e| flag_error("--store", e.to_string()))?;
+        let api = protected()
+            .route(
+                &format!("{base}/demo/signin"),
+                post(sign_in).with_state(manager),
+            )
+            .route_service(session.refresh_path(), refresh_service(&session)?)
+            .route_service(session.signout_path(), signout_service(&session)?)
+            .route_service(jwks.path(), jwks.clone());
+        hosts.insert(format!("api.{name}"), api);
+        let path = jwks.path().to_owned();
+        extra = extra.route_service(&path, jwks);
+    }
+    if args.serves("www") {
+        let www = match &args.website_dir {
+            Some(dir) => Router::new().fallback_service(ServeDir::new(dir)),
+            None => Router::new().route("/", get(website_placeholder)),
+        };
+        hosts.insert(format!("www.{name}"), www.route("/healthz", get(healthz)));
+    }
+    for host in &args.allow_hosts {
+        hosts.insert(host.to_ascii_lowercase(), extra.clone());
+    }
+
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::exact(website_origin))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers(cors::allowed_headers())
+        .expose_headers(cors::exposed_headers())
+        .max_age(Duration::from_secs(600));
+
+    Ok(Router::new()
+        .fallback(by_host)
+        .with_state(Arc::new(hosts))
+        .layer(SessionCookieLayer::new(cookies))
+        .layer(OriginGuardLayer::new(domain))
+        .layer(cors)
+        .layer(host_guard))
+}
+
+fn refresh_service(session: &SessionConfig) -> Result<RefreshService, FlagError> {
+    RefreshService::new(session.clone()).map_err(|e| flag_error("--store", e.to_string()))
+}
+
+fn signout_service(session: &SessionConfig) -> Result<SignOutService, FlagError> {
+    SignOutService::new(session.clone()).map_err(|e| flag_error("--store", e.to_string()))
+}
+
+/// Routes by the guard's accepted host (port ignored); hosts this process does not serve
+/// get 404.
+async fn by_host(
+    State(hosts): State<Arc<HashMap<String, Router>>>,
+    host: EffectiveHost,
+    req: Request,
+) -> Response {
+    match hosts.get(host.as_str()) {
+        Some(router) => match router.clone().oneshot(req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        None => (StatusCode::NOT_FOUND, "no such host here\n").into_response(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn website_placeholder() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "multi-api demo: start with --website-dir examples/multi-api/www to get the demo page\n",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignIn {
+    user_id: String,
+}
+
+/// Demo only: signs in whoever asks, in the transfer method the request asks for.
+async fn sign_in(
+    State(sessions): State<SessionManager>,
+    tokens: SessionTokens,
+    Json(body): Json<SignIn>,
+) -> Result<Json<serde_json::Value>, SessionError> {
+    sessions.create(&tokens, &body.user_id, json!({})).await?;
+    Ok(Json(json!({ "status": "OK" })))
+}
+
+async fn session_info(session: Session, host: EffectiveHost) -> Json<serde_json::Value> {
+    Json(json!({
+        "userId": session.user_id(),
+        "sessionHandle": session.handle(),
+        "accessTokenPayload": session.claims(),
+        "servedBy": host.as_str(),
+    }))
+}

@@ -1,0 +1,231 @@
+//! Command-line flags of `multi-api-demo`, exactly as `spec/demo-contract.md` lists them.
+//! Parsed by hand: a dozen flags do not need a parser dependency.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// A bad flag: printed as one line on stderr, and the process exits with status 2.
+#[derive(Debug)]
+pub(crate) struct FlagError {
+    pub(crate) flag: String,
+    pub(crate) reason: String,
+}
+
+impl std::fmt::Display for FlagError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "error: {}: {}", self.flag, self.reason)
+    }
+}
+
+pub(crate) fn flag_error(flag: &str, reason: impl Into<String>) -> FlagError {
+    FlagError {
+        flag: flag.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// The host names (first labels) the demo knows.
+pub(crate) const HOSTS: [&str; 4] = ["api", "api2", "api3", "www"];
+
+/// The session store chosen with `--store`.
+#[derive(Debug, Clone)]
+pub(crate) enum StoreChoice {
+    Memory,
+    Redis(String),
+}
+
+/// Every flag, with the contract's defaults applied except the ones that depend on the
+/// bound port (`api_domain`, `website_domain`), which stay `None` until the socket is bound.
+#[derive(Debug)]
+pub(crate) struct Args {
+    pub(crate) listen: SocketAddr,
+    pub(crate) cookie_domain: String,
+    pub(crate) api_domain: Option<String>,
+    pub(crate) website_domain: Option<String>,
+    pub(crate) api_base_path: String,
+    pub(crate) access_token_ttl: Duration,
+    pub(crate) refresh_token_ttl: Duration,
+    pub(crate) store: StoreChoice,
+    pub(crate) older_cookie_domain: Option<String>,
+    pub(crate) anti_csrf: Option<String>,
+    pub(crate) website_dir: Option<PathBuf>,
+    pub(crate) allow_hosts: Vec<String>,
+    pub(crate) signing_key: Option<PathBuf>,
+    pub(crate) key_rotation: Duration,
+    pub(crate) serve: Vec<String>,
+    pub(crate) jwks_url: Option<String>,
+}
+
+const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
+[--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
+[--store memory|redis://HOST:PORT[/DB]] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
+[--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL]";
+
+impl Args {
+    /// Parses the flags (without the program name).
+    pub(crate) fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, FlagError> {
+        let mut args = Args {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            cookie_domain: ".example.test".to_owned(),
+            api_domain: None,
+            website_domain: None,
+            api_base_path: "/auth".to_owned(),
+            access_token_ttl: Duration::from_secs(3600),
+            refresh_token_ttl: Duration::from_secs(8_640_000),
+            store: StoreChoice::Memory,
+            older_cookie_domain: None,
+            anti_csrf: None,
+            website_dir: None,
+            allow_hosts: Vec::new(),
+            signing_key: None,
+            key_rotation: Duration::from_secs(604_800),
+            serve: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+            jwks_url: None,
+        };
+        while let Some(flag) = it.next() {
+            if flag == "--help" || flag == "-h" {
+                return Err(flag_error("--help", USAGE));
+            }
+            // Accept both `--flag value` and `--flag=value`.
+            let (name, inline) = match flag.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+                _ => (flag.clone(), None),
+            };
+            let mut value = || -> Result<String, FlagError> {
+                inline
+                    .clone()
+                    .or_else(|| it.next())
+                    .ok_or_else(|| flag_error(&name, "needs a value"))
+            };
+            match name.as_str() {
+                "--listen" => {
+                    let v = value()?;
+                    args.listen = v.parse().map_err(|_| {
+                        flag_error(&name, format!("`{v}` is not an IP:PORT socket address"))
+                    })?;
+                }
+                "--cookie-domain" => args.cookie_domain = value()?,
+                "--api-domain" => args.api_domain = Some(value()?),
+                "--website-domain" => args.website_domain = Some(value()?),
+                "--api-base-path" => {
+                    let v = value()?;
+                    if !v.starts_with('/') || v.contains(['?', '#', ' ']) {
+                        return Err(flag_error(
+                            &name,
+                            format!("`{v}` must be a path starting with `/`"),
+                        ));
+                    }
+                    args.api_base_path = v.trim_end_matches('/').to_owned();
+                }
+                "--access-token-ttl" => args.access_token_ttl = seconds(&name, &value()?)?,
+                "--refresh-token-ttl" => args.refresh_token_ttl = seconds(&name, &value()?)?,
+                "--store" => {
+                    let v = value()?;
+                    args.store = if v == "memory" {
+                        StoreChoice::Memory
+                    } else if v.starts_with("redis://") {
+                        StoreChoice::Redis(v)
+                    } else {
+                        return Err(flag_error(
+                            &name,
+                            format!("`{v}` is neither `memory` nor `redis://HOST:PORT[/DB]`"),
+                        ));
+                    };
+                }
+                "--older-cookie-domain" => args.older_cookie_domain = Some(value()?),
+                "--anti-csrf" => {
+                    let v = value()?;
+                    if !matches!(v.as_str(), "none" | "via-custom-header" | "via-token") {
+                        return Err(flag_error(
+                            &name,
+                            format!("`{v}` is not one of none, via-custom-header, via-token"),
+                        ));
+                    }
+                    args.anti_csrf = Some(v);
+                }
+                "--website-dir" => {
+                    let v = PathBuf::from(value()?);
+                    if !v.is_dir() {
+                        return Err(flag_error(
+                            &name,
+                            format!("`{}` is not a directory", v.display()),
+                        ));
+                    }
+                    args.website_dir = Some(v);
+                }
+                "--allow-host" => args.allow_hosts.push(value()?),
+                "--signing-key" => {
+                    let v = PathBuf::from(value()?);
+                    if !v.is_file() {
+                        return Err(flag_error(
+                            &name,
+                            format!("`{}` is not a readable file", v.display()),
+                        ));
+                    }
+                    args.signing_key = Some(v);
+                }
+                "--key-rotation" => args.key_rotation = seconds(&name, &value()?)?,
+                "--serve" => {
+                    let v = value()?;
+                    let mut serve = Vec::new();
+                    for host in v.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+                        if !HOSTS.contains(&host) {
+                            return Err(flag_error(
+                                &name,
+                                format!("unknown host `{host}` (known: api, api2, api3, www)"),
+                            ));
+                        }
+                        if !serve.iter().any(|h| h == host) {
+                            serve.push(host.to_owned());
+                        }
+                    }
+                    if serve.is_empty() {
+                        return Err(flag_error(&name, "names no host"));
+                    }
+                    args.serve = serve;
+                }
+                "--jwks-url" => {
+                    let v = value()?;
+                    if !v.starts_with("http://") {
+                        return Err(flag_error(&name, format!("`{v}` must be an http:// URL")));
+                    }
+                    args.jwks_url = Some(v);
+                }
+                other => return Err(flag_error(other, format!("unknown flag\n{USAGE}"))),
+            }
+        }
+        if args.jwks_url.is_some() && args.serve.iter().any(|h| h == "api") {
+            return Err(flag_error(
+                "--serve",
+                "a verify-only process (--jwks-url) issues no tokens, so it cannot serve `api`",
+            ));
+        }
+        if args.jwks_url.is_some() && args.signing_key.is_some() {
+            return Err(flag_error(
+                "--signing-key",
+                "a verify-only process (--jwks-url) holds no signing key",
+            ));
+        }
+        if args.access_token_ttl >= args.refresh_token_ttl {
+            return Err(flag_error(
+                "--refresh-token-ttl",
+                "must be longer than --access-token-ttl",
+            ));
+        }
+        Ok(args)
+    }
+
+    /// Whether this process serves the host `label`.
+    pub(crate) fn serves(&self, label: &str) -> bool {
+        self.serve.iter().any(|h| h == label)
+    }
+}
+
+fn seconds(flag: &str, v: &str) -> Result<Duration, FlagError> {
+    match v.parse::<u64>() {
+        Ok(0) | Err(_) => Err(flag_error(
+            flag,
+            format!("`{v}` is not a positive number of seconds"),
+        )),
+        Ok(n) => Ok(Duration::from_secs(n)),
+    }
+}
