@@ -20,6 +20,7 @@
 mod cache;
 mod claims;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -368,13 +369,13 @@ impl VerifierBuilder {
 #[derive(Deserialize)]
 struct Header<'a> {
     #[serde(borrow)]
-    alg: Option<std::borrow::Cow<'a, str>>,
+    alg: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    kid: Option<std::borrow::Cow<'a, str>>,
+    kid: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    typ: Option<std::borrow::Cow<'a, str>>,
+    typ: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    version: Option<std::borrow::Cow<'a, str>>,
+    version: Option<Cow<'a, str>>,
 }
 
 /// The outcome of the synchronous part of a verification.
@@ -388,9 +389,31 @@ struct Parsed<'t> {
     token: &'t str,
     signing_input: &'t str,
     payload_b64: &'t str,
-    signature: Vec<u8>,
-    alg: String,
+    signature_b64: &'t str,
+    alg: HeaderAlg,
 }
+
+/// The header's `alg`, without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HeaderAlg {
+    Known(Algorithm),
+    Other,
+}
+
+impl HeaderAlg {
+    fn parse(alg: &str) -> Self {
+        match alg {
+            "EdDSA" => HeaderAlg::Known(Algorithm::EdDSA),
+            "RS256" => HeaderAlg::Known(Algorithm::RS256),
+            "HS256" => HeaderAlg::Known(Algorithm::HS256),
+            _ => HeaderAlg::Other,
+        }
+    }
+}
+
+/// Longest header (decoded) and signature (decoded: RSA-8192) handled.
+const MAX_HEADER_BYTES: usize = 1024;
+const MAX_SIGNATURE_BYTES: usize = 1024;
 
 fn since_epoch(now: SystemTime) -> Duration {
     now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO)
@@ -489,13 +512,14 @@ impl AccessTokenVerifier {
                 Lookup::Miss => {}
             }
         }
-        let (parsed, kid) = match parse(token) {
+        let mut header_buf = [0u8; MAX_HEADER_BYTES];
+        let (parsed, kid) = match parse(token, &mut header_buf) {
             Ok(p) => p,
             Err(e) => return Step::Done(Err(e.into())),
         };
         match inner.source.key(&kid) {
             Some(key) => Step::Done(self.verify_with_key(parsed, &key, now)),
-            None => Step::NeedKey(parsed, kid),
+            None => Step::NeedKey(parsed, kid.into_owned()),
         }
     }
 
@@ -508,20 +532,23 @@ impl AccessTokenVerifier {
         let inner = &*self.inner;
         // Read the generation before checking: a key removed meanwhile invalidates the entry.
         let generation = inner.source.generation();
-        if parsed.alg != key.algorithm().as_str() {
+        if parsed.alg != HeaderAlg::Known(key.algorithm()) {
             return Err(InvalidReason::AlgMismatch {
                 key: key.algorithm(),
             }
             .into());
         }
-        if !key.verify_signature(parsed.signing_input.as_bytes(), &parsed.signature) {
+        let mut sig_buf = [0u8; MAX_SIGNATURE_BYTES];
+        if parsed.signature_b64.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 3 {
             return Err(InvalidReason::BadSignature.into());
         }
-        let payload = B64
-            .decode(parsed.payload_b64)
-            .map_err(|_| InvalidReason::Base64("payload"))?;
-        let claims: AccessTokenClaims = serde_json::from_slice(&payload)
-            .map_err(|e| InvalidReason::Claims(claims_error(&e)))?;
+        let sig_len = B64
+            .decode_slice(parsed.signature_b64, &mut sig_buf)
+            .map_err(|_| InvalidReason::Base64("signature"))?;
+        if !key.verify_signature(parsed.signing_input.as_bytes(), &sig_buf[..sig_len]) {
+            return Err(InvalidReason::BadSignature.into());
+        }
+        let claims = decode_claims(parsed.payload_b64)?;
         let deadline = Duration::from_secs(claims.exp).saturating_add(inner.leeway);
         if now > deadline {
             return Err(VerifyError::Expired);
@@ -531,6 +558,29 @@ impl AccessTokenVerifier {
             cache.insert(parsed.token, &claims, deadline, generation);
         }
         Ok(claims)
+    }
+}
+
+/// Decodes and parses the payload (on the stack when it is small enough).
+fn decode_claims(payload_b64: &str) -> Result<AccessTokenClaims, InvalidReason> {
+    const STACK: usize = 2048;
+    let parse = |bytes: &[u8]| {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| InvalidReason::Claims("payload is not UTF-8".to_owned()))?;
+        serde_json::from_str::<AccessTokenClaims>(text)
+            .map_err(|e| InvalidReason::Claims(claims_error(&e)))
+    };
+    if payload_b64.len() <= STACK / 3 * 4 {
+        let mut buf = [0u8; STACK];
+        let len = B64
+            .decode_slice(payload_b64, &mut buf)
+            .map_err(|_| InvalidReason::Base64("payload"))?;
+        parse(&buf[..len])
+    } else {
+        let bytes = B64
+            .decode(payload_b64)
+            .map_err(|_| InvalidReason::Base64("payload"))?;
+        parse(&bytes)
     }
 }
 
@@ -544,8 +594,11 @@ fn claims_error(e: &serde_json::Error) -> String {
     }
 }
 
-/// Splits and decodes everything but the payload; returns the kid.
-fn parse(token: &str) -> Result<(Parsed<'_>, String), InvalidReason> {
+/// Splits the token and checks the header (decoded into `buf`); returns the kid.
+fn parse<'t, 'b>(
+    token: &'t str,
+    buf: &'b mut [u8; MAX_HEADER_BYTES],
+) -> Result<(Parsed<'t>, Cow<'b, str>), InvalidReason> {
     let mut parts = token.splitn(4, '.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -557,8 +610,14 @@ fn parse(token: &str) -> Result<(Parsed<'_>, String), InvalidReason> {
     if h.is_empty() || p.is_empty() {
         return Err(InvalidReason::Malformed);
     }
-    let header_json = B64.decode(h).map_err(|_| InvalidReason::Base64("header"))?;
-    let header: Header<'_> = serde_json::from_slice(&header_json)
+    if h.len() > MAX_HEADER_BYTES * 4 / 3 {
+        return Err(InvalidReason::Header("header too long"));
+    }
+    let len = B64
+        .decode_slice(h, &mut buf[..])
+        .map_err(|_| InvalidReason::Base64("header"))?;
+    let buf: &'b [u8] = buf;
+    let header: Header<'b> = serde_json::from_slice(&buf[..len])
         .map_err(|_| InvalidReason::Header("not a JSON object with string members"))?;
     let alg = header.alg.ok_or(InvalidReason::Header("missing alg"))?;
     if alg.eq_ignore_ascii_case("none") {
@@ -575,18 +634,14 @@ fn parse(token: &str) -> Result<(Parsed<'_>, String), InvalidReason> {
         _ => return Err(InvalidReason::UnsupportedVersion),
     }
     let kid = header.kid.ok_or(InvalidReason::Header("missing kid"))?;
-    let signature = B64
-        .decode(s)
-        .map_err(|_| InvalidReason::Base64("signature"))?;
-    let signing_input = &token[..h.len() + 1 + p.len()];
     Ok((
         Parsed {
             token,
-            signing_input,
+            signing_input: &token[..h.len() + 1 + p.len()],
             payload_b64: p,
-            signature,
-            alg: alg.into_owned(),
+            signature_b64: s,
+            alg: HeaderAlg::parse(&alg),
         },
-        kid.into_owned(),
+        kid,
     ))
 }
