@@ -216,6 +216,8 @@ pub struct Browser {
     pub access: Option<String>,
     pub refresh: Option<String>,
     pub anti_csrf: Option<String>,
+    /// Send the `rid` header (the SDK always does).
+    pub rid: bool,
 }
 
 pub fn client() -> Client<HttpConnector, Full<Bytes>> {
@@ -238,6 +240,7 @@ impl Browser {
             access: None,
             refresh: None,
             anti_csrf: None,
+            rid: true,
         }
     }
 
@@ -263,11 +266,13 @@ impl Browser {
         let mut builder = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
-            .header("rid", if refresh_call { "session" } else { "anti-csrf" })
             .header(
                 "st-auth-mode",
                 if self.header_mode { "header" } else { "cookie" },
             );
+        if self.rid {
+            builder = builder.header("rid", if refresh_call { "session" } else { "anti-csrf" });
+        }
         if self.header_mode {
             let token = if refresh_call {
                 &self.refresh
