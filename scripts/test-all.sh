@@ -48,5 +48,9 @@ if [ -x examples/multi-api/e2e/run.sh ]; then
   log "browser end-to-end (Chromium + supertokens-website)"
   examples/multi-api/e2e/run.sh
 fi
+if [ -x examples/frontends/run-e2e.sh ]; then
+  log "frontend examples end-to-end (React + Vue SDKs)"
+  examples/frontends/run-e2e.sh
+fi
 
 log "all tests passed"
