@@ -139,6 +139,7 @@ impl AccessTokenClaims {
     }
 
     /// The whole JWT payload as a JSON object (what the `front-token`'s `up` carries).
+    /// (`Null` if the payload holds a protected claim name, which [`KeySet::sign`](crate::keys::KeySet::sign) refuses.)
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }

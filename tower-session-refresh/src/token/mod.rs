@@ -193,6 +193,29 @@ pub type KeyFuture<'a> =
 ///
 /// [`key`](Self::key) is the synchronous fast path; [`fetch_key`](Self::fetch_key) is
 /// awaited only when the kid is unknown.
+///
+/// ```
+/// use tower_session_refresh::keys::{KeySet, SigningKey, VerifyingKey};
+/// use tower_session_refresh::token::{AccessTokenClaims, AccessTokenVerifier, KeySource};
+///
+/// /// Keys looked up in some registry of one's own.
+/// struct Registry(Vec<VerifyingKey>);
+/// impl KeySource for Registry {
+///     fn key(&self, kid: &str) -> Option<VerifyingKey> {
+///         self.0.iter().find(|k| k.kid() == kid).cloned()
+///     }
+///     fn generation(&self) -> u64 {
+///         0 // never changes
+///     }
+/// }
+///
+/// let issuer = KeySet::new(SigningKey::generate_ed25519("k1")?);
+/// let verifier = AccessTokenVerifier::new(Registry(vec![issuer.key("k1").unwrap()]));
+/// let token = issuer.sign(&AccessTokenClaims::new("u", "h", "ab", 1, 60))?;
+/// let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(30);
+/// assert_eq!(verifier.verify_sync_at(&token, at)?.sub, "u");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait KeySource: Send + Sync + 'static {
     /// The key for `kid`, if known now. Must not block.
     fn key(&self, kid: &str) -> Option<VerifyingKey>;
@@ -461,10 +484,15 @@ impl AccessTokenVerifier {
         let now = since_epoch(now);
         match self.verify_local(token, now) {
             Step::Done(r) => r,
-            Step::NeedKey(parsed, kid) => match self.inner.source.fetch_key(&kid).await? {
-                Some(key) => self.verify_with_key(parsed, &key, now),
-                None => Err(InvalidReason::UnknownKid.into()),
-            },
+            Step::NeedKey(parsed, kid) => {
+                // Read before fetching: never newer than the key used (the fetch itself
+                // bumps it, which at worst costs one more verification later).
+                let generation = self.inner.source.generation();
+                match self.inner.source.fetch_key(&kid).await? {
+                    Some(key) => self.verify_with_key(parsed, &key, now, generation),
+                    None => Err(InvalidReason::UnknownKid.into()),
+                }
+            }
         }
     }
 
@@ -505,8 +533,11 @@ impl AccessTokenVerifier {
             }
             .into()));
         }
+        // Read before the key lookup: a key removed after this point changes the generation,
+        // so an entry stored under this one is never served.
+        let generation = inner.source.generation();
         if let Some(cache) = &inner.cache {
-            match cache.get(token, now, inner.source.generation()) {
+            match cache.get(token, now, generation) {
                 Lookup::Hit(claims) => return Step::Done(Ok(claims)),
                 Lookup::Expired => return Step::Done(Err(VerifyError::Expired)),
                 Lookup::Miss => {}
@@ -518,7 +549,7 @@ impl AccessTokenVerifier {
             Err(e) => return Step::Done(Err(e.into())),
         };
         match inner.source.key(&kid) {
-            Some(key) => Step::Done(self.verify_with_key(parsed, &key, now)),
+            Some(key) => Step::Done(self.verify_with_key(parsed, &key, now, generation)),
             None => Step::NeedKey(parsed, kid.into_owned()),
         }
     }
@@ -528,10 +559,9 @@ impl AccessTokenVerifier {
         parsed: Parsed<'_>,
         key: &VerifyingKey,
         now: Duration,
+        generation: u64,
     ) -> Result<VerifiedToken, VerifyError> {
         let inner = &*self.inner;
-        // Read the generation before checking: a key removed meanwhile invalidates the entry.
-        let generation = inner.source.generation();
         if parsed.alg != HeaderAlg::Known(key.algorithm()) {
             return Err(InvalidReason::AlgMismatch {
                 key: key.algorithm(),
