@@ -135,7 +135,7 @@ impl MemoryStore {
 
     fn note_write(&self, inner: &mut Inner) {
         inner.writes = inner.writes.wrapping_add(1);
-        if inner.writes % Self::SWEEP_EVERY == 0 {
+        if inner.writes.is_multiple_of(Self::SWEEP_EVERY) {
             let now = (self.clock)();
             let expired: Vec<String> = inner
                 .sessions
