@@ -15,7 +15,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 for i in $(seq 1 "$RUNS"); do
   rm -rf "$TARGET"/criterion
   cargo bench -q -p tower-shared-session-benches --bench compare -- \
-    --warm-up-time "${WARMUP:-1}" --measurement-time "${MEASURE:-3}" "${filter[@]}" >"$OUT/run$i.log" 2>&1
+    --warm-up-time "${WARMUP:-1}" --measurement-time "${MEASURE:-3}" "${filter[@]}" >"$OUT/log$i.txt" 2>&1
   cp -r "$TARGET"/criterion "$OUT/run$i"
 done
 echo "machine: $(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC')"

@@ -14,6 +14,8 @@ use tower_domain_guard::{HostGuardLayer, SharedDomain};
 use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_refresh::{
     keys::{KeySet, SigningKey},
+    session::{RefreshService, RequireSessionLayer, Session, SessionConfig, SessionManager},
+    store::MemoryStore,
     token::{AccessTokenClaims, AccessTokenVerifier},
 };
 
@@ -40,6 +42,11 @@ pub const OUR_STACKS: &[&str] = &[
     "host_guard_outer",
     "session_cookie",
     "session_cookie_418b",
+    "stack_hs256_cached",
+    "stack_hs256_uncached",
+    "stack_eddsa_cached",
+    "stack_eddsa_uncached",
+    "refresh_memory",
 ];
 
 /// Our token primitives, named `operation/implementation`.
@@ -170,9 +177,184 @@ pub fn session_cookie_router() -> Router {
         .layer(SessionCookieLayer::new(cookie_config()))
 }
 
+/// The session configuration of the full stack: our cookie config, `alg` keys, the
+/// verifier with its cache on or off, and a memory store.
+pub fn session_config(alg: Alg, cached: bool) -> SessionConfig {
+    let keys = key_set(alg);
+    SessionConfig::builder(cookie_config())
+        .api_domain(format!("https://{}", workload::HOST))
+        .verifier(verifier(keys.clone(), cached))
+        .keys(keys)
+        .store(MemoryStore::new())
+        .build()
+        .expect("valid session config")
+}
+
+/// Which session store a refresh run uses.
+#[derive(Debug, Clone)]
+pub enum StoreBackend {
+    /// `MemoryStore`.
+    Memory,
+    /// `RedisStore` at this URL (feature `redis` of `tower-session-refresh`).
+    Redis(String),
+}
+
+impl StoreBackend {
+    /// `memory` or a `redis://` URL.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "memory" => Ok(StoreBackend::Memory),
+            url if url.starts_with("redis://") => Ok(StoreBackend::Redis(url.to_owned())),
+            other => Err(format!(
+                "unknown store {other:?}: memory or redis://HOST:PORT"
+            )),
+        }
+    }
+
+    /// `memory` or `redis`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreBackend::Memory => "memory",
+            StoreBackend::Redis(_) => "redis",
+        }
+    }
+
+    /// Redis `INFO commandstats` calls per command (`None` for the memory store).
+    pub async fn command_stats(
+        &self,
+    ) -> Result<Option<std::collections::BTreeMap<String, u64>>, String> {
+        match self {
+            StoreBackend::Memory => Ok(None),
+            StoreBackend::Redis(url) => crate::redis_util::command_stats(url).await.map(Some),
+        }
+    }
+}
+
+/// Deletes what a run left in its store.
+#[derive(Debug)]
+pub struct Cleanup(Option<(String, String)>);
+
+impl Cleanup {
+    /// Deletes the run's Redis keys (by its unique prefix); nothing for the memory store.
+    pub async fn run(self) {
+        if let Some((url, prefix)) = self.0 {
+            if let Err(e) = crate::redis_util::delete_prefix(&url, &prefix).await {
+                eprintln!("cleanup of {prefix}* failed: {e}");
+            }
+        }
+    }
+}
+
+/// [`session_config`] with the given store; Redis gets a unique key prefix, which the
+/// returned [`Cleanup`] deletes.
+pub async fn session_config_with(
+    alg: Alg,
+    cached: bool,
+    backend: &StoreBackend,
+) -> Result<(SessionConfig, Cleanup), String> {
+    let keys = key_set(alg);
+    let builder = SessionConfig::builder(cookie_config())
+        .api_domain(format!("https://{}", workload::HOST))
+        .verifier(verifier(keys.clone(), cached))
+        .keys(keys);
+    let (builder, cleanup) = match backend {
+        StoreBackend::Memory => (builder.store(MemoryStore::new()), Cleanup(None)),
+        StoreBackend::Redis(url) => {
+            let prefix = format!("bench-{}-{}:", std::process::id(), now_secs());
+            let store = crate::redis_util::store(url, &prefix).await?;
+            (builder.store(store), Cleanup(Some((url.clone(), prefix))))
+        }
+    };
+    Ok((builder.build().map_err(|e| e.to_string())?, cleanup))
+}
+
+/// The full server stack on the workload route: `HostGuard` -> `SessionCookie` ->
+/// `RequireSession` -> a handler that reads the `Session`, all added with one
+/// `Router::layer` (one `ServiceBuilder`), as an axum user writes it.
+pub fn full_stack_router(config: &SessionConfig) -> Router {
+    async fn handler(session: Session) -> StatusCode {
+        black_box(session.user_id().len());
+        StatusCode::OK
+    }
+    Router::new().route("/", get(handler)).layer(
+        tower::ServiceBuilder::new()
+            .layer(HostGuardLayer::new(shared_domain()))
+            .layer(SessionCookieLayer::new(cookie_config()))
+            .layer(RequireSessionLayer::new(config.clone())),
+    )
+}
+
+/// The auth server: the full stack plus `POST /login` (creates a session) and the refresh
+/// route, as the demo mounts them.
+pub fn auth_router(config: &SessionConfig) -> Router {
+    async fn login(
+        axum::extract::State(sessions): axum::extract::State<SessionManager>,
+        tokens: SessionTokens,
+    ) -> StatusCode {
+        match sessions
+            .create(
+                &tokens,
+                "5e1b3f0c-8a4d-4c2e-9f7a-1d2c3b4a5e6f",
+                serde_json::json!({}),
+            )
+            .await
+        {
+            Ok(_) => StatusCode::OK,
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    let manager = SessionManager::new(config.clone()).expect("valid manager");
+    Router::new()
+        .route("/login", axum::routing::post(login))
+        .with_state(manager)
+        .route_service(
+            config.refresh_path(),
+            RefreshService::new(config.clone()).expect("valid refresh service"),
+        )
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HostGuardLayer::new(shared_domain()))
+                .layer(SessionCookieLayer::new(cookie_config())),
+        )
+}
+
+/// Signs in once through `router` (cookie mode) and returns the refresh token.
+pub async fn sign_in(router: &Router) -> String {
+    use tower::ServiceExt;
+    let req = http::Request::post("/login")
+        .header(http::header::HOST, workload::HOST)
+        .header("st-auth-mode", "cookie")
+        .body(axum::body::Body::empty())
+        .expect("valid request");
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), 200, "sign-in works");
+    set_cookie_value(res.headers(), "sRefreshToken").expect("sign-in sets sRefreshToken")
+}
+
+/// The value of the `name` cookie among the `Set-Cookie` headers.
+pub fn set_cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (n, rest) = v.split_once('=')?;
+            (n == name).then(|| rest.split(';').next().unwrap_or_default().to_owned())
+        })
+}
+
+/// `POST {base}/session/refresh` with the refresh cookie (and the two unrelated cookies).
+pub fn refresh_request(path: &str, refresh_token: &HeaderValue) -> http::Request<axum::body::Body> {
+    http::Request::post(path)
+        .header(http::header::HOST, workload::HOST)
+        .header(http::header::COOKIE, refresh_token.clone())
+        .header("rid", "session")
+        .body(axum::body::Body::empty())
+        .expect("valid request")
+}
+
 /// Builds our stack called `name`.
 pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) -> Option<V::Out> {
-    let _ = rt;
     let cookie = our_cookie_header(&sample_token(Alg::Hs256));
     let req = move || workload::get_request(&cookie);
     Some(match name {
@@ -188,6 +370,29 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
             visitor.visit(session_cookie_router(), move || {
                 workload::get_request(&cookie)
             })
+        }
+        "stack_hs256_cached"
+        | "stack_hs256_uncached"
+        | "stack_eddsa_cached"
+        | "stack_eddsa_uncached" => {
+            let alg = if name.contains("hs256") {
+                Alg::Hs256
+            } else {
+                Alg::EdDsa
+            };
+            let config = session_config(alg, name.ends_with("_cached"));
+            let cookie = our_cookie_header(&sample_token(alg));
+            visitor.visit(full_stack_router(&config), move || {
+                workload::get_request(&cookie)
+            })
+        }
+        "refresh_memory" => {
+            let config = session_config(Alg::EdDsa, true);
+            let router = auth_router(&config);
+            let rt_token = rt.block_on(sign_in(&router));
+            let cookie = workload::cookie_header(&format!("sRefreshToken={rt_token}"));
+            let path = config.refresh_path().to_owned();
+            visitor.visit(router, move || refresh_request(&path, &cookie))
         }
         _ => return None,
     })
