@@ -13,6 +13,10 @@ pub use jwks::JwksService;
 #[cfg(feature = "remote-jwks")]
 pub use jwks::RemoteJwks;
 pub use keys::{Algorithm, KeyError, KeySet, SigningKey, VerifyingKey};
+pub use session::{
+    AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
+    SessionManager, SignOutService,
+};
 pub use token::{
     refresh_token_hash, AccessTokenClaims, AccessTokenVerifier, InvalidReason, KeySource,
     TokenError, VerifiedToken, VerifyError,
