@@ -405,3 +405,63 @@ mod tests {
         assert!(normalise_origin("https://").is_err());
     }
 }
+
+#[cfg(test)]
+mod defaults {
+    use super::*;
+    use crate::keys::SigningKey;
+
+    fn config(website: &str) -> SessionConfig {
+        let cookies = SessionCookieConfig::builder()
+            .api_domain("https://api.example.com")
+            .website_domain(website)
+            .build()
+            .expect("cookies");
+        SessionConfig::builder(cookies)
+            .keys(KeySet::new(SigningKey::generate_ed25519("k").expect("key")))
+            .build()
+            .expect("config")
+    }
+
+    #[test]
+    fn anti_csrf_follows_same_site() {
+        assert_eq!(
+            config("https://www.example.com").anti_csrf(),
+            AntiCsrf::None
+        );
+        assert_eq!(
+            config("https://www.other.org").anti_csrf(),
+            AntiCsrf::ViaCustomHeader
+        );
+    }
+
+    #[test]
+    fn verify_only_config_cannot_issue() {
+        let cookies = SessionCookieConfig::builder()
+            .api_domain("https://api2.example.com")
+            .website_domain("https://www.example.com")
+            .build()
+            .expect("cookies");
+        let keys = KeySet::new(SigningKey::generate_ed25519("k").expect("key"));
+        let config = SessionConfig::builder(cookies.clone())
+            .verifier(AccessTokenVerifier::new(keys.clone()))
+            .build()
+            .expect("verify-only");
+        assert!(matches!(
+            crate::session::RefreshService::new(config),
+            Err(SessionConfigError::NotAnAuthServer("RefreshService"))
+        ));
+        assert!(matches!(
+            SessionConfig::builder(cookies.clone()).build(),
+            Err(SessionConfigError::NoKeys)
+        ));
+        assert!(matches!(
+            SessionConfig::builder(cookies)
+                .keys(keys)
+                .refresh_token_lifetime(Duration::from_secs(10))
+                .access_token_lifetime(Duration::from_secs(10))
+                .build(),
+            Err(SessionConfigError::RefreshTokenLifetime { .. })
+        ));
+    }
+}
