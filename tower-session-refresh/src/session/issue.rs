@@ -18,6 +18,18 @@ pub(crate) fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// The `exp` claim for a token issued now with `lifetime`: rounded **up** to whole seconds,
+/// so a token lives at least its configured lifetime (`iat` is rounded down, as the
+/// SuperTokens core does; rounding `exp` down too would leave a 1-second token almost no
+/// time to be used, and the SDK would refresh again before its retries land).
+pub(crate) fn expiry_secs(lifetime: Duration) -> u64 {
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .saturating_add(lifetime);
+    at.as_secs() + u64::from(at.subsec_nanos() > 0)
+}
+
 fn random<const N: usize>() -> Result<[u8; N], ring::error::Unspecified> {
     let mut bytes = [0u8; N];
     SystemRandom::new().fill(&mut bytes)?;

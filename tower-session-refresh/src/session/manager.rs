@@ -131,6 +131,7 @@ impl SessionManager {
             issue::now_secs(),
             config.access_token_lifetime().as_secs(),
         );
+        claims.exp = issue::expiry_secs(config.access_token_lifetime());
         claims.iss = config.issuer().map(str::to_owned);
         claims.t_id = config.inner.tenant.clone();
         claims.payload = payload.clone();

@@ -258,6 +258,7 @@ impl RefreshShared {
             iat,
             self.config.access_token_lifetime().as_secs(),
         );
+        claims.exp = issue::expiry_secs(self.config.access_token_lifetime());
         claims.parent_refresh_token_hash1 = Some(presented_hash);
         claims.iss = self.config.issuer().map(str::to_owned);
         claims.t_id = self.config.inner.tenant.clone();
