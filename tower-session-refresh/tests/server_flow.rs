@@ -69,7 +69,7 @@ async fn expired_token_try_refresh_then_refresh_then_ok() {
     let mut browser = Browser::cookie_mode(auth.addr);
     browser.login().await;
     let old_access = browser.access_token().expect("access");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
 
     let reply = browser.me().await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -229,7 +229,7 @@ async fn sign_out_with_an_expired_token_asks_for_a_refresh() {
     .await;
     let mut browser = Browser::cookie_mode(auth.addr);
     browser.login().await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let reply = browser.send(Method::POST, "/auth/signout").await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.message(), "try refresh token");
