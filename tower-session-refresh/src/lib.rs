@@ -1,5 +1,39 @@
 //! Access tokens verified without a store, rotating refresh tokens with theft detection,
 //! and the SuperTokens-compatible refresh and sign-out endpoints, as tower services.
+//!
+//! # Overview
+//!
+//! The session layer of a multi-API deployment (`api.example.com`, `api2.example.com`, …
+//! sharing one sign-in). It speaks the wire protocol of the stock SuperTokens frontend SDK
+//! (`supertokens-website`, and the React/Angular/Vue SDKs on top of it), so an unmodified
+//! SuperTokens frontend talks to a pure-Rust backend.
+//!
+//! * [`keys`] and [`token`]: short-lived access tokens (JWT, SuperTokens v5 claims) signed
+//!   with EdDSA (default), RS256 or HS256; the algorithm is fixed by the key. Every API
+//!   verifies them on its own, with a bounded cache of verified tokens.
+//! * [`jwks`]: the public keys at `{base}/jwt/jwks.json`, and `RemoteJwks` (feature
+//!   `remote-jwks`) so other API servers verify with neither secret nor store.
+//! * [`store`]: refresh-token families, rotated atomically with theft detection:
+//!   [`store::MemoryStore`] for one process, `RedisStore` (feature `redis`) for many.
+//! * [`session`]: [`RequireSessionLayer`] on protected routes, [`RefreshService`] and
+//!   [`SignOutService`] for the SDK's routes, [`SessionManager`] for login handlers.
+//! * `client` (feature `client`): the frontend SDK's job for Rust callers (hyper, tonic):
+//!   attach the session inside the shared domain only, refresh once for all requests in
+//!   flight, replay the request.
+//!
+//! The per-request token handle comes from `tower-session-cookie`'s `SessionCookieLayer`,
+//! which must sit outside these layers; `tower-domain-guard`'s `HostGuardLayer` goes
+//! outside that. The [`session`] module docs have a complete axum auth server, and
+//! `examples/multi-api` in the repository composes everything with two topologies.
+//!
+//! # Feature flags
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `axum` | extractors for [`Session`] and `IntoResponse` for [`SessionError`] |
+//! | `redis` | `store::RedisStore` on the `redis` crate (one round trip per refresh) |
+//! | `remote-jwks` | `RemoteJwks`: verification keys fetched from an auth server's JWKS |
+//! | `client` | the client-side session layer for hyper and tonic callers |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
