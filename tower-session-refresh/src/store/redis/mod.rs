@@ -1,0 +1,683 @@
+//! `RedisStore`: sessions in Redis, shared by any number of auth processes and machines.
+//!
+//! Requires **Redis 6.2 or newer** (tested with 7.0). Every check-and-write of one
+//! session (rotation, promotion, theft detection, revocation, payload update) runs as one
+//! Lua script on the server, loaded once and called by SHA (`EVALSHA`, with an automatic
+//! `SCRIPT LOAD` on `NOSCRIPT`), so two processes refreshing one session at the same moment
+//! behave exactly like one process refreshing it twice.
+//!
+//! # Key layout
+//!
+//! With the configured [`prefix`](RedisStoreConfig::prefix) `P` (default `tsr:`):
+//!
+//! | key | type | content | TTL |
+//! |---|---|---|---|
+//! | `P` `s:{` handle `}` | hash | one session (below) | the refresh token's expiry, moved on every rotation |
+//! | `P` `u:{` user id `}` | sorted set | member: session handle; score: a time (ms) at or after which that session is certainly expired | the largest score |
+//!
+//! The braces are Redis Cluster hash tags: every key of one session lives in the slot of
+//! its handle, which is all a refresh token carries, and each user index lives in the slot
+//! of its user. The prefix must not contain `{` or `}`.
+//!
+//! The session hash holds no secrets, only SHA-256 hex of refresh tokens:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `v` | layout version, `1`; any other version is refused as [`StoreErrorKind::Corrupt`] |
+//! | `u` | user id |
+//! | `p` | access-token payload, JSON object (absent: none) |
+//! | `h` | hash of the head (current, promoted) refresh token |
+//! | `c` | JSON array of the head's unused children (at most [`MAX_CHILDREN`]) |
+//! | `r` | JSON array of retired heads (at most [`MAX_RETIRED`]) |
+//! | `e` | expiry, ms since the Unix epoch |
+//! | `x` | the score this session has in its user index (never below `e`) |
+//!
+//! # Round trips, and the user index
+//!
+//! A refresh is **one round trip** (one `EVALSHA` on the session key), except when it moves
+//! the expiry past the session's index score `x`: the script then raises `x` to the new
+//! expiry plus [`index_slack`](RedisStoreConfig::index_slack) and the store writes the new
+//! score to the user index (a second round trip, to the user's slot). With the default
+//! slack of one day, a session refreshed every hour costs one index write a day.
+//!
+//! Because the index lives in another slot, it is updated by separate commands after the
+//! atomic script: it is advisory. A score is always at or after its session's expiry, so
+//! members whose score has passed are dropped (`ZREMRANGEBYSCORE`) on every index write and
+//! read, and the index key itself expires with its last member: it never grows without
+//! bound. [`list`](SessionStore::list) reads the session keys and returns only live
+//! sessions of that user; [`revoke_all`](SessionStore::revoke_all) revokes each member
+//! with a script that checks the owner. A session is added to its index *before* its key is
+//! written, so a failure between the two leaves a dead index member, never an unindexed
+//! session. If the index write after a rotation fails, the rotation stands, a warning is
+//! logged, and the next score raise (within the slack) repairs it.
+//!
+//! Times are the auth process's clock (passed to the scripts); key TTLs use the Redis
+//! server's clock, so keep them in sync.
+//!
+//! # Failures
+//!
+//! Redis errors become [`StoreError`]s ([`Unavailable`](StoreErrorKind::Unavailable),
+//! [`Timeout`](StoreErrorKind::Timeout), or [`Corrupt`](StoreErrorKind::Corrupt) for data
+//! this version cannot read), which the server answers with 503. Every command is bounded
+//! by [`response_timeout`](RedisStoreConfig::response_timeout), connecting by
+//! [`connection_timeout`](RedisStoreConfig::connection_timeout). The connection is a
+//! reconnecting [`ConnectionManager`]: after an outage the same store serves again once
+//! Redis is back. Access tokens are verified without the store, so protected APIs keep
+//! serving while Redis is down.
+//!
+//! This store speaks to one Redis server (or a primary behind a proxy); the key layout
+//! is ready for Redis Cluster, but no cluster client is wired up yet.
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use ::redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    Client, RedisError, Script, Value,
+};
+use serde_json::{Map, Value as Json};
+use tokio::sync::OnceCell;
+
+use super::{
+    NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
+    StoreErrorKind, StoreFuture, MAX_CHILDREN, MAX_RETIRED,
+};
+
+/// The session layout version written in field `v`.
+const LAYOUT_VERSION: &str = "1";
+
+/// Configuration of [`RedisStore`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_session_refresh::store::RedisStoreConfig;
+///
+/// let config = RedisStoreConfig {
+///     prefix: "myapp:sessions:".into(),
+///     response_timeout: Duration::from_millis(300),
+///     ..RedisStoreConfig::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisStoreConfig {
+    /// Prepended to every key (default `tsr:`); must not contain `{` or `}`.
+    pub prefix: String,
+    /// How long one command may take before it fails with
+    /// [`StoreErrorKind::Timeout`] (default 500 ms).
+    pub response_timeout: Duration,
+    /// How long connecting may take (default 1 s).
+    pub connection_timeout: Duration,
+    /// How far past a rotated session's expiry its user-index score is set, so that most
+    /// rotations need no index write (default 1 day). Larger: fewer index writes; dead
+    /// members linger (unlisted) that much longer.
+    pub index_slack: Duration,
+}
+
+impl Default for RedisStoreConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "tsr:".to_owned(),
+            response_timeout: Duration::from_millis(500),
+            connection_timeout: Duration::from_secs(1),
+            index_slack: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+impl RedisStoreConfig {
+    /// The default configuration with key prefix `prefix`.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Sessions kept in Redis; see the [module docs](self) for the key layout.
+///
+/// Clones share one connection.
+///
+/// ```no_run
+/// use tower_session_refresh::store::{RedisStore, RedisStoreConfig};
+///
+/// # async fn run() -> Result<(), tower_session_refresh::store::StoreError> {
+/// // Fails if Redis cannot be reached now:
+/// let store = RedisStore::connect("redis://127.0.0.1:6379", RedisStoreConfig::default()).await?;
+/// // Never fails for an unreachable Redis: connects on first use, answering
+/// // `StoreError` (503) until Redis is there.
+/// let lazy = RedisStore::lazy("redis://127.0.0.1:6379", RedisStoreConfig::default())?;
+/// # let _ = (store, lazy);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    manager_config: ConnectionManagerConfig,
+    connection: OnceCell<ConnectionManager>,
+    config: RedisStoreConfig,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    rotate: Script,
+    promote: Script,
+    revoke: Script,
+    update_payload: Script,
+    index_add: Script,
+    index_sweep: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            rotate: Script::new(include_str!("rotate.lua")),
+            promote: Script::new(include_str!("promote.lua")),
+            revoke: Script::new(include_str!("revoke.lua")),
+            update_payload: Script::new(include_str!("update_payload.lua")),
+            index_add: Script::new(include_str!("index_add.lua")),
+            index_sweep: Script::new(include_str!("index_sweep.lua")),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: leave it out.
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.inner.config.prefix)
+            .field("connected", &self.inner.connection.initialized())
+            .finish()
+    }
+}
+
+impl RedisStore {
+    /// Connects to the Redis at `url` (`redis://[user:password@]host:port[/db]`), failing
+    /// if it cannot be reached within the connection timeout.
+    pub async fn connect(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
+        let store = Self::lazy(url, config)?;
+        store.connection().await?;
+        Ok(store)
+    }
+
+    /// A store for the Redis at `url` that connects on first use. It fails only for an
+    /// invalid URL or prefix; while Redis cannot be reached every operation answers
+    /// [`StoreError`], and the next operation tries to connect again.
+    pub fn lazy(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
+        if config.prefix.contains(['{', '}']) {
+            return Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                "redis key prefix must not contain '{' or '}'",
+            ));
+        }
+        let client =
+            Client::open(url).map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(config.response_timeout))
+            .set_connection_timeout(Some(config.connection_timeout))
+            .set_number_of_retries(3)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                manager_config,
+                connection: OnceCell::new(),
+                config,
+                scripts: Scripts::new(),
+            }),
+        })
+    }
+
+    /// The configuration this store runs with.
+    pub fn config(&self) -> &RedisStoreConfig {
+        &self.inner.config
+    }
+
+    /// The key of session `handle`.
+    pub fn session_key(&self, handle: &str) -> String {
+        format!("{}s:{{{handle}}}", self.inner.config.prefix)
+    }
+
+    /// The key of the session index of `user_id`.
+    pub fn user_key(&self, user_id: &str) -> String {
+        format!("{}u:{{{user_id}}}", self.inner.config.prefix)
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        if let Some(connection) = self.inner.connection.get() {
+            return Ok(connection.clone());
+        }
+        let init = self.inner.connection.get_or_try_init(|| {
+            ConnectionManager::new_with_config(
+                self.inner.client.clone(),
+                self.inner.manager_config.clone(),
+            )
+        });
+        match tokio::time::timeout(self.inner.config.connection_timeout, init).await {
+            Ok(Ok(connection)) => Ok(connection.clone()),
+            Ok(Err(e)) => Err(store_error(e)),
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::Timeout,
+                "connecting to redis timed out",
+            )),
+        }
+    }
+
+    /// Runs one command (or script call) under the response timeout.
+    async fn run<T, F>(&self, command: F) -> Result<T, StoreError>
+    where
+        F: std::future::Future<Output = Result<T, RedisError>>,
+    {
+        match tokio::time::timeout(self.inner.config.response_timeout, command).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "redis session store command failed");
+                Err(store_error(e))
+            }
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::Timeout,
+                "redis command timed out",
+            )),
+        }
+    }
+
+    async fn index_add(
+        &self,
+        connection: &mut ConnectionManager,
+        user_id: &str,
+        handle: &str,
+        score: u64,
+    ) -> Result<(), StoreError> {
+        let key = self.user_key(user_id);
+        let now = millis(SystemTime::now());
+        let mut call = self.inner.scripts.index_add.key(&key);
+        call.arg(handle).arg(score).arg(now);
+        self.run(call.invoke_async::<Value>(connection)).await?;
+        Ok(())
+    }
+
+    /// Removes `handles` from the index of `user_id`; failures only delay the cleanup.
+    async fn index_remove(
+        &self,
+        connection: &mut ConnectionManager,
+        user_id: &str,
+        handles: &[String],
+    ) {
+        if handles.is_empty() {
+            return;
+        }
+        let mut cmd = ::redis::cmd("ZREM");
+        cmd.arg(self.user_key(user_id)).arg(handles);
+        if let Err(e) = self.run(cmd.query_async::<Value>(connection)).await {
+            tracing::debug!(error = %e, "user index cleanup failed; expiry will drop the members");
+        }
+    }
+
+    async fn index_members(
+        &self,
+        connection: &mut ConnectionManager,
+        user_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let key = self.user_key(user_id);
+        let mut call = self.inner.scripts.index_sweep.key(&key);
+        call.arg(millis(SystemTime::now()));
+        self.run(call.invoke_async::<Vec<String>>(connection)).await
+    }
+
+    async fn do_create(&self, session: NewSession) -> Result<(), StoreError> {
+        let mut connection = self.connection().await?;
+        let expires = millis(session.expires_at);
+        // Index first: a failure in between leaves a dead member, not an unindexed session.
+        self.index_add(&mut connection, &session.user_id, &session.handle, expires)
+            .await?;
+        let key = self.session_key(&session.handle);
+        let mut fields: Vec<(&str, String)> = vec![
+            ("v", LAYOUT_VERSION.to_owned()),
+            ("u", session.user_id.clone()),
+            ("h", session.refresh_hash.clone()),
+            ("c", "[]".to_owned()),
+            ("r", "[]".to_owned()),
+            ("e", expires.to_string()),
+            ("x", expires.to_string()),
+        ];
+        if let Some(payload) = &session.payload {
+            fields.push(("p", encode_payload(payload)?));
+        }
+        let mut pipe = ::redis::pipe();
+        pipe.atomic()
+            .del(&key)
+            .ignore()
+            .hset_multiple(&key, &fields)
+            .ignore()
+            .cmd("PEXPIREAT")
+            .arg(&key)
+            .arg(expires)
+            .ignore();
+        self.run(pipe.query_async::<Value>(&mut connection)).await?;
+        Ok(())
+    }
+
+    async fn do_get(&self, handle: &str) -> Result<Option<SessionInfo>, StoreError> {
+        let mut connection = self.connection().await?;
+        let mut cmd = ::redis::cmd("HMGET");
+        cmd.arg(self.session_key(handle)).arg(&["v", "u", "p", "e"]);
+        let fields: Vec<Option<String>> = self.run(cmd.query_async(&mut connection)).await?;
+        parse_info(handle, fields, SystemTime::now())
+    }
+
+    async fn do_rotate(
+        &self,
+        handle: &str,
+        presented: &str,
+        new_child: &str,
+        expires_at: SystemTime,
+    ) -> Result<RotateOutcome, StoreError> {
+        let mut connection = self.connection().await?;
+        let key = self.session_key(handle);
+        let expires = millis(expires_at);
+        let horizon = expires.saturating_add(millis_of(self.inner.config.index_slack));
+        let mut call = self.inner.scripts.rotate.key(&key);
+        call.arg(presented)
+            .arg(new_child)
+            .arg(expires)
+            .arg(millis(SystemTime::now()))
+            .arg(MAX_CHILDREN)
+            .arg(MAX_RETIRED)
+            .arg(horizon);
+        let reply: Vec<Value> = self.run(call.invoke_async(&mut connection)).await?;
+        let mut reply = reply.into_iter();
+        match code(reply.next())? {
+            0 | 1 => Ok(RotateOutcome::Unauthorised),
+            2 => {
+                let user_id = string(reply.next())?;
+                self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
+                    .await;
+                Ok(RotateOutcome::Theft)
+            }
+            3 => {
+                let user_id = string(reply.next())?;
+                let payload = optional_string(reply.next())?
+                    .map(|p| decode_payload(&p))
+                    .transpose()?;
+                if code(reply.next())? == 1 {
+                    if let Err(e) = self
+                        .index_add(&mut connection, &user_id, handle, horizon)
+                        .await
+                    {
+                        tracing::warn!(
+                            error = %e,
+                            "session rotated but its user index could not be extended"
+                        );
+                    }
+                }
+                Ok(RotateOutcome::Rotated(SessionInfo {
+                    handle: handle.to_owned(),
+                    user_id,
+                    payload,
+                    expires_at,
+                }))
+            }
+            _ => Err(corrupt("unexpected rotate reply")),
+        }
+    }
+
+    async fn do_promote(
+        &self,
+        handle: &str,
+        parent: &str,
+        child: &str,
+    ) -> Result<PromoteOutcome, StoreError> {
+        let mut connection = self.connection().await?;
+        let key = self.session_key(handle);
+        let mut call = self.inner.scripts.promote.key(&key);
+        call.arg(parent)
+            .arg(child)
+            .arg(millis(SystemTime::now()))
+            .arg(MAX_RETIRED);
+        let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
+        match reply {
+            0 => Ok(PromoteOutcome::Unauthorised),
+            1 => Ok(PromoteOutcome::Promoted),
+            2 => Ok(PromoteOutcome::AlreadyPromoted),
+            _ => Err(corrupt("unexpected promote reply")),
+        }
+    }
+
+    /// Revokes `handle` (only if it belongs to `owner`, when given); the user it belonged to.
+    async fn revoke_one(
+        &self,
+        connection: &mut ConnectionManager,
+        handle: &str,
+        owner: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let key = self.session_key(handle);
+        let mut call = self.inner.scripts.revoke.key(&key);
+        call.arg(millis(SystemTime::now()))
+            .arg(if owner.is_some() { "1" } else { "0" })
+            .arg(owner.unwrap_or(""));
+        let reply: Vec<Value> = self.run(call.invoke_async(connection)).await?;
+        let mut reply = reply.into_iter();
+        match code(reply.next())? {
+            0 => Ok(None),
+            1 => Ok(Some(string(reply.next())?)),
+            _ => Err(corrupt("unexpected revoke reply")),
+        }
+    }
+
+    async fn do_revoke(&self, handle: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        match self.revoke_one(&mut connection, handle, None).await? {
+            Some(user_id) => {
+                self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
+                    .await;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn do_revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+        let mut connection = self.connection().await?;
+        let handles = self.index_members(&mut connection, user_id).await?;
+        let mut revoked = 0;
+        for handle in &handles {
+            if self
+                .revoke_one(&mut connection, handle, Some(user_id))
+                .await?
+                .is_some()
+            {
+                revoked += 1;
+            }
+        }
+        self.index_remove(&mut connection, user_id, &handles).await;
+        Ok(revoked)
+    }
+
+    async fn do_list(&self, user_id: &str) -> Result<Vec<SessionInfo>, StoreError> {
+        let mut connection = self.connection().await?;
+        let handles = self.index_members(&mut connection, user_id).await?;
+        if handles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = ::redis::pipe();
+        for handle in &handles {
+            pipe.cmd("HMGET")
+                .arg(self.session_key(handle))
+                .arg(&["v", "u", "p", "e"]);
+        }
+        let rows: Vec<Vec<Option<String>>> = self.run(pipe.query_async(&mut connection)).await?;
+        let now = SystemTime::now();
+        let mut sessions = Vec::with_capacity(handles.len());
+        let mut dead = Vec::new();
+        for (handle, fields) in handles.into_iter().zip(rows) {
+            match parse_info(&handle, fields, now)? {
+                Some(info) if info.user_id == user_id => sessions.push(info),
+                _ => dead.push(handle),
+            }
+        }
+        self.index_remove(&mut connection, user_id, &dead).await;
+        sessions.sort_by(|a, b| a.handle.cmp(&b.handle));
+        Ok(sessions)
+    }
+
+    async fn do_update_payload(
+        &self,
+        handle: &str,
+        payload: Map<String, Json>,
+    ) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let key = self.session_key(handle);
+        let mut call = self.inner.scripts.update_payload.key(&key);
+        call.arg(encode_payload(&payload)?)
+            .arg(millis(SystemTime::now()));
+        let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
+        Ok(reply == 1)
+    }
+}
+
+impl SessionStore for RedisStore {
+    fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
+        Box::pin(self.do_create(session))
+    }
+
+    fn get<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, Option<SessionInfo>> {
+        Box::pin(self.do_get(handle))
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        handle: &'a str,
+        presented: &'a str,
+        new_child: &'a str,
+        expires_at: SystemTime,
+    ) -> StoreFuture<'a, RotateOutcome> {
+        Box::pin(self.do_rotate(handle, presented, new_child, expires_at))
+    }
+
+    fn promote<'a>(
+        &'a self,
+        handle: &'a str,
+        parent: &'a str,
+        child: &'a str,
+    ) -> StoreFuture<'a, PromoteOutcome> {
+        Box::pin(self.do_promote(handle, parent, child))
+    }
+
+    fn revoke<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(self.do_revoke(handle))
+    }
+
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, usize> {
+        Box::pin(self.do_revoke_all(user_id))
+    }
+
+    fn list<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<SessionInfo>> {
+        Box::pin(self.do_list(user_id))
+    }
+
+    fn update_payload<'a>(
+        &'a self,
+        handle: &'a str,
+        payload: Map<String, Json>,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.do_update_payload(handle, payload))
+    }
+}
+
+fn millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, millis_of)
+}
+
+fn millis_of(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::new(StoreErrorKind::Corrupt, what)
+}
+
+fn store_error(e: RedisError) -> StoreError {
+    use ::redis::ErrorKind;
+    let kind = if e.is_timeout() {
+        StoreErrorKind::Timeout
+    } else if matches!(e.code(), Some("TSR_CORRUPT" | "WRONGTYPE"))
+        || matches!(e.kind(), ErrorKind::Parse | ErrorKind::UnexpectedReturnType)
+    {
+        StoreErrorKind::Corrupt
+    } else {
+        StoreErrorKind::Unavailable
+    };
+    StoreError::new(kind, e)
+}
+
+fn encode_payload(payload: &Map<String, Json>) -> Result<String, StoreError> {
+    serde_json::to_string(payload).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e))
+}
+
+fn decode_payload(raw: &str) -> Result<Map<String, Json>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e))
+}
+
+fn code(value: Option<Value>) -> Result<i64, StoreError> {
+    match value {
+        Some(Value::Int(n)) => Ok(n),
+        _ => Err(corrupt("unexpected script reply")),
+    }
+}
+
+fn optional_string(value: Option<Value>) -> Result<Option<String>, StoreError> {
+    match value {
+        Some(Value::Nil) | None => Ok(None),
+        Some(v) => ::redis::from_redis_value(v)
+            .map(Some)
+            .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e)),
+    }
+}
+
+fn string(value: Option<Value>) -> Result<String, StoreError> {
+    optional_string(value)?.ok_or_else(|| corrupt("missing field in script reply"))
+}
+
+/// A [`SessionInfo`] from the fields `v`, `u`, `p`, `e` of a session hash; `None` if the
+/// session does not exist or has expired by `now`.
+fn parse_info(
+    handle: &str,
+    fields: Vec<Option<String>>,
+    now: SystemTime,
+) -> Result<Option<SessionInfo>, StoreError> {
+    let mut fields = fields.into_iter();
+    let (Some(version), user, payload, expires) = (
+        fields.next().flatten(),
+        fields.next().flatten(),
+        fields.next().flatten(),
+        fields.next().flatten(),
+    ) else {
+        return Ok(None);
+    };
+    if version != LAYOUT_VERSION {
+        return Err(corrupt("unknown session layout version"));
+    }
+    let (Some(user_id), Some(expires)) = (user, expires.and_then(|e| e.parse::<u64>().ok())) else {
+        return Err(corrupt("malformed session"));
+    };
+    let expires_at = UNIX_EPOCH + Duration::from_millis(expires);
+    if expires_at <= now {
+        return Ok(None);
+    }
+    let payload = payload.map(|p| decode_payload(&p)).transpose()?;
+    Ok(Some(SessionInfo {
+        handle: handle.to_owned(),
+        user_id,
+        payload,
+        expires_at,
+    }))
+}

@@ -1,0 +1,620 @@
+//! `RedisStore` against a real Redis (127.0.0.1:6379, or `REDIS_URL`): the conformance
+//! suite, two stores sharing one Redis, an outage of a Redis this test starts itself, and
+//! expiry of sessions and user indexes.
+#![cfg(feature = "redis")]
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use redis::Commands;
+use serde_json::{json, Map};
+use tower_session_refresh::store::{
+    conformance, NewSession, PromoteOutcome, RedisStore, RedisStoreConfig, RotateOutcome,
+    SessionStore, StoreErrorKind,
+};
+
+fn url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+fn unique(what: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{what}-{}-{nanos:x}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn hash(label: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, label.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn later(secs: u64) -> SystemTime {
+    SystemTime::now() + Duration::from_secs(secs)
+}
+
+/// Deletes every key of one test run's prefix when dropped (also when the test panics).
+struct Prefix {
+    url: String,
+    prefix: String,
+}
+
+impl Prefix {
+    fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            prefix: format!("{}:", unique("tsr-test")),
+        }
+    }
+
+    fn config(&self) -> RedisStoreConfig {
+        RedisStoreConfig::new(self.prefix.clone())
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let mut connection = sync_connection(&self.url);
+        let keys: Vec<String> = connection
+            .scan_match::<_, String>(format!("{}*", self.prefix))
+            .expect("scan")
+            .map(|k| k.expect("scan key"))
+            .collect();
+        keys
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        let Ok(client) = redis::Client::open(self.url.as_str()) else {
+            return;
+        };
+        let Ok(mut connection) = client.get_connection() else {
+            return;
+        };
+        let keys: Vec<String> =
+            match connection.scan_match::<_, String>(format!("{}*", self.prefix)) {
+                Ok(iter) => iter.filter_map(Result::ok).collect(),
+                Err(_) => return,
+            };
+        for chunk in keys.chunks(500) {
+            let _: Result<(), _> = connection.del(chunk);
+        }
+    }
+}
+
+fn sync_connection(url: &str) -> redis::Connection {
+    redis::Client::open(url)
+        .expect("redis url")
+        .get_connection()
+        .expect("redis connection")
+}
+
+async fn store(prefix: &Prefix) -> RedisStore {
+    RedisStore::connect(&url(), prefix.config())
+        .await
+        .expect("connect to redis")
+}
+
+async fn create(store: &RedisStore, user: &str, first: &str, expires_at: SystemTime) -> String {
+    let handle = unique("h");
+    store
+        .create(NewSession {
+            handle: handle.clone(),
+            user_id: user.to_owned(),
+            payload: Some(Map::from_iter([("role".to_owned(), json!("admin"))])),
+            refresh_hash: hash(first),
+            expires_at,
+        })
+        .await
+        .expect("create");
+    handle
+}
+
+async fn rotate(
+    store: &RedisStore,
+    handle: &str,
+    presented: &str,
+    child: impl AsRef<str>,
+) -> RotateOutcome {
+    let child = child.as_ref();
+    store
+        .rotate(handle, &hash(presented), &hash(child), later(600))
+        .await
+        .expect("rotate")
+}
+
+#[tokio::test]
+async fn redis_store_passes_the_conformance_suite() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    conformance::run_all(&store).await;
+    drop(store);
+    drop(prefix);
+}
+
+#[tokio::test]
+async fn cleanup_removes_every_key_of_the_prefix() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    create(&store, &unique("u"), "rt0", later(600)).await;
+    assert_eq!(prefix.keys().len(), 2, "one session key and one user index");
+    let (url, name) = (prefix.url.clone(), prefix.prefix.clone());
+    drop(prefix);
+    let left: Vec<String> = sync_connection(&url)
+        .scan_match::<_, String>(format!("{name}*"))
+        .expect("scan")
+        .map(|k| k.expect("key"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn session_layout_is_compact_versioned_and_hash_tagged() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    let user = unique("u");
+    let handle = create(&store, &user, "rt0", later(600)).await;
+    assert!(matches!(
+        rotate(&store, &handle, "rt0", "rt1").await,
+        RotateOutcome::Rotated(_)
+    ));
+
+    let key = store.session_key(&handle);
+    assert_eq!(key, format!("{}s:{{{handle}}}", prefix.prefix));
+    assert_eq!(
+        store.user_key(&user),
+        format!("{}u:{{{user}}}", prefix.prefix)
+    );
+
+    let mut connection = sync_connection(&url());
+    let fields: std::collections::BTreeMap<String, String> =
+        connection.hgetall(&key).expect("hgetall");
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    assert_eq!(names, ["c", "e", "h", "p", "r", "u", "v", "x"]);
+    assert_eq!(fields["v"], "1");
+    assert_eq!(fields["u"], user);
+    assert_eq!(fields["h"], hash("rt0"));
+    assert_eq!(fields["c"], format!("[\"{}\"]", hash("rt1")));
+    let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+    assert!(size < 400, "compact: {size} bytes");
+
+    // An unknown layout version is refused, not misread.
+    let _: () = connection.hset(&key, "v", "2").expect("hset");
+    let err = store.get(&handle).await.expect_err("version 2 is unknown");
+    assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+    let err = store
+        .rotate(&handle, &hash("rt0"), &hash("x"), later(600))
+        .await
+        .expect_err("version 2 is unknown");
+    assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+}
+
+#[tokio::test]
+async fn prefix_with_braces_is_refused() {
+    let err = RedisStore::lazy(&url(), RedisStoreConfig::new("a{b}:")).expect_err("braces");
+    assert_eq!(err.kind(), StoreErrorKind::Unavailable);
+}
+
+/// Two auth processes (two stores, two connections) on one Redis behave like one.
+#[tokio::test]
+async fn two_stores_on_one_redis_behave_like_one() {
+    let prefix = Prefix::new(&url());
+    let a = store(&prefix).await;
+    let b = store(&prefix).await;
+    let handle = create(&a, &unique("u"), "rt0", later(600)).await;
+
+    // 50 refreshes from one parent, split across A and B, all at once.
+    let children: Vec<String> = (0..50).map(|i| format!("child-{i}")).collect();
+    let outcomes = futures_util::future::join_all(children.iter().enumerate().map(|(i, c)| {
+        let store = if i % 2 == 0 { &a } else { &b };
+        rotate(store, &handle, "rt0", c)
+    }))
+    .await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RotateOutcome::Rotated(_))),
+        "no false theft: {outcomes:?}"
+    );
+
+    // Their first uses race too: exactly one child wins the promotion, on either store;
+    // the others are unauthorised, and nothing is taken for theft.
+    let uses = futures_util::future::join_all(children.iter().enumerate().map(|(i, c)| {
+        let store = if i % 2 == 0 { &b } else { &a };
+        rotate(store, &handle, c, format!("{c}-next"))
+    }))
+    .await;
+    let winners: Vec<usize> = uses
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(o, RotateOutcome::Rotated(_)))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "one promotion: {uses:?}");
+    assert!(
+        uses.iter()
+            .all(|o| matches!(o, RotateOutcome::Rotated(_) | RotateOutcome::Unauthorised)),
+        "no theft among siblings: {uses:?}"
+    );
+    let winner = &children[winners[0]];
+
+    // One family, seen the same from both stores.
+    for store in [&a, &b] {
+        assert!(
+            matches!(
+                rotate(store, &handle, winner, "again").await,
+                RotateOutcome::Rotated(_)
+            ),
+            "the winner is the head on both stores"
+        );
+    }
+    let loser = &children[(winners[0] + 1) % children.len()];
+    assert_eq!(
+        rotate(&a, &handle, loser, "x").await,
+        RotateOutcome::Unauthorised
+    );
+
+    // The winner's child promoted on A by an API call; the winner, now rotated away,
+    // replayed on B is theft.
+    assert_eq!(
+        a.promote(&handle, &hash(winner), &hash("again"))
+            .await
+            .expect("promote"),
+        PromoteOutcome::Promoted
+    );
+    assert_eq!(
+        b.promote(&handle, &hash(winner), &hash("again"))
+            .await
+            .expect("promote"),
+        PromoteOutcome::AlreadyPromoted
+    );
+    assert_eq!(
+        rotate(&b, &handle, winner, "stolen").await,
+        RotateOutcome::Theft
+    );
+    assert!(a.get(&handle).await.expect("get").is_none());
+    assert!(b.get(&handle).await.expect("get").is_none());
+    assert_eq!(
+        rotate(&a, &handle, "again", "x").await,
+        RotateOutcome::Unauthorised,
+        "revoked for both"
+    );
+}
+
+/// An older token replayed on B right after A promoted its child is theft.
+#[tokio::test]
+async fn replay_on_b_after_promotion_on_a_is_theft() {
+    let prefix = Prefix::new(&url());
+    let a = store(&prefix).await;
+    let b = store(&prefix).await;
+    let user = unique("u");
+    let handle = create(&a, &user, "rt0", later(600)).await;
+    assert!(matches!(
+        rotate(&b, &handle, "rt0", "rt1").await,
+        RotateOutcome::Rotated(_)
+    ));
+    assert!(matches!(
+        rotate(&a, &handle, "rt1", "rt2").await,
+        RotateOutcome::Rotated(_)
+    ));
+    assert_eq!(
+        rotate(&b, &handle, "rt0", "evil").await,
+        RotateOutcome::Theft
+    );
+    assert!(a.get(&handle).await.expect("get").is_none());
+    assert!(a.list(&user).await.expect("list").is_empty());
+    let mut connection = sync_connection(&url());
+    let member: Option<f64> = connection
+        .zscore(a.user_key(&user), &handle)
+        .expect("zscore");
+    assert_eq!(
+        member, None,
+        "theft removes the session from its user index"
+    );
+}
+
+/// The session key expires with the refresh token, and so does its user-index entry.
+#[tokio::test]
+async fn expired_session_is_gone_from_redis_and_from_its_user_index() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    let user = unique("u");
+    let handle = create(
+        &store,
+        &user,
+        "rt0",
+        SystemTime::now() + Duration::from_millis(1200),
+    )
+    .await;
+    let mut connection = sync_connection(&url());
+    let session_key = store.session_key(&handle);
+    let user_key = store.user_key(&user);
+    let ttl: i64 = connection.pttl(&session_key).expect("pttl");
+    assert!(
+        ttl > 0 && ttl <= 1200,
+        "session TTL follows the expiry: {ttl}"
+    );
+    let ttl: i64 = connection.pttl(&user_key).expect("pttl");
+    assert!(
+        ttl > 0 && ttl <= 1200,
+        "index TTL follows its last member: {ttl}"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Redis itself dropped both keys: nothing called the store in between.
+    let exists: (bool, bool) = redis::pipe()
+        .exists(&session_key)
+        .exists(&user_key)
+        .query(&mut connection)
+        .expect("exists");
+    assert_eq!(exists, (false, false));
+    assert!(store.get(&handle).await.expect("get").is_none());
+    assert!(store.list(&user).await.expect("list").is_empty());
+    assert_eq!(store.revoke_all(&user).await.expect("revoke_all"), 0);
+}
+
+/// Expired members of a user index are removed when the index is next written, so an
+/// active user's index holds only (about) their live sessions.
+#[tokio::test]
+async fn user_index_drops_expired_members() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    let user = unique("u");
+    for i in 0..20 {
+        create(
+            &store,
+            &user,
+            &format!("short-{i}"),
+            SystemTime::now() + Duration::from_millis(300),
+        )
+        .await;
+    }
+    let long = create(&store, &user, "long", later(600)).await;
+    let mut connection = sync_connection(&url());
+    let members: usize = connection.zcard(store.user_key(&user)).expect("zcard");
+    assert_eq!(members, 21);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let fresh = create(&store, &user, "fresh", later(600)).await;
+    let mut members: Vec<String> = connection
+        .zrange(store.user_key(&user), 0, -1)
+        .expect("zrange");
+    members.sort();
+    let mut expected = vec![long, fresh];
+    expected.sort();
+    assert_eq!(members, expected);
+}
+
+/// Rotation slides the session's expiry; the user index follows, so a session kept alive by
+/// refreshes stays listed and revocable after its first expiry has passed.
+#[tokio::test]
+async fn rotation_slides_expiry_and_the_index_follows() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    let user = unique("u");
+    let handle = create(
+        &store,
+        &user,
+        "rt0",
+        SystemTime::now() + Duration::from_millis(800),
+    )
+    .await;
+    assert!(matches!(
+        rotate(&store, &handle, "rt0", "rt1").await,
+        RotateOutcome::Rotated(_)
+    ));
+    let mut connection = sync_connection(&url());
+    let ttl: i64 = connection.pttl(store.session_key(&handle)).expect("pttl");
+    assert!(ttl > 590_000, "TTL slid to the new expiry: {ttl}");
+    let score: f64 = connection
+        .zscore(store.user_key(&user), &handle)
+        .expect("zscore");
+    let new_expiry = later(600)
+        .duration_since(UNIX_EPOCH)
+        .expect("epoch")
+        .as_millis() as f64;
+    assert!(
+        score >= new_expiry - 5_000.0,
+        "index score raised past the new expiry"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let listed = store.list(&user).await.expect("list");
+    assert_eq!(listed.len(), 1, "still listed after the first expiry");
+    assert_eq!(store.revoke_all(&user).await.expect("revoke_all"), 1);
+    assert!(store.get(&handle).await.expect("get").is_none());
+}
+
+/// A Redis server this test owns, on a free port; killed when dropped.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port()
+    }
+
+    fn new() -> Self {
+        Self {
+            port: Self::free_port(),
+            child: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn start(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(client) = redis::Client::open(self.url()) {
+                if let Ok(mut connection) = client.get_connection() {
+                    if redis::cmd("PING").query::<String>(&mut connection).is_ok() {
+                        return;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Every operation, each expected to fail with a `StoreError` within `budget`.
+async fn assert_all_fail_fast(store: &RedisStore, handle: &str, budget: Duration) {
+    let started = Instant::now();
+    let errors = [
+        store
+            .create(NewSession {
+                handle: handle.to_owned(),
+                user_id: "u".into(),
+                payload: None,
+                refresh_hash: hash("rt0"),
+                expires_at: later(600),
+            })
+            .await
+            .err(),
+        store.get(handle).await.err(),
+        store
+            .rotate(handle, &hash("rt0"), &hash("rt1"), later(600))
+            .await
+            .err(),
+        store
+            .promote(handle, &hash("rt0"), &hash("rt1"))
+            .await
+            .err(),
+        store.revoke(handle).await.err(),
+        store.revoke_all("u").await.err(),
+        store.list("u").await.err(),
+        store.update_payload(handle, Map::new()).await.err(),
+    ];
+    let elapsed = started.elapsed();
+    for (i, error) in errors.iter().enumerate() {
+        let error = error
+            .as_ref()
+            .unwrap_or_else(|| panic!("operation {i} succeeded with Redis down"));
+        assert!(
+            matches!(
+                error.kind(),
+                StoreErrorKind::Unavailable | StoreErrorKind::Timeout
+            ),
+            "operation {i}: {error}"
+        );
+    }
+    assert!(
+        elapsed <= budget * errors.len() as u32,
+        "{} operations took {elapsed:?}",
+        errors.len()
+    );
+}
+
+/// Polls until `get` answers (the store reconnects by itself), at most 10 s.
+async fn wait_until_serving(store: &RedisStore) -> Duration {
+    let started = Instant::now();
+    loop {
+        if store.get("probe").await.is_ok() {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "store did not come back after Redis restarted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn outage_answers_store_errors_in_time_and_the_same_store_recovers() {
+    let mut redis = OwnRedis::new();
+    let config = RedisStoreConfig {
+        prefix: "outage:".into(),
+        response_timeout: Duration::from_millis(300),
+        connection_timeout: Duration::from_millis(300),
+        ..RedisStoreConfig::default()
+    };
+    // Budget per operation: connecting plus one command, plus scheduling slack.
+    let budget = Duration::from_millis(900);
+
+    // Down when the process starts: `connect` fails, `lazy` builds and answers errors.
+    let err = RedisStore::connect(&redis.url(), config.clone())
+        .await
+        .expect_err("nothing listens yet");
+    assert!(matches!(
+        err.kind(),
+        StoreErrorKind::Unavailable | StoreErrorKind::Timeout
+    ));
+    let store = RedisStore::lazy(&redis.url(), config).expect("lazy store");
+    assert_all_fail_fast(&store, "h-outage", budget).await;
+
+    // Redis comes up: the same store serves.
+    redis.start();
+    wait_until_serving(&store).await;
+    let user = "outage-user";
+    let handle = create(&store, user, "rt0", later(600)).await;
+    assert!(matches!(
+        rotate(&store, &handle, "rt0", "rt1").await,
+        RotateOutcome::Rotated(_)
+    ));
+
+    // Redis dies mid-test: every operation fails within its timeout.
+    redis.kill();
+    assert_all_fail_fast(&store, &handle, budget).await;
+
+    // Redis restarts on the same port (empty: no persistence): the store reconnects.
+    redis.start();
+    let took = wait_until_serving(&store).await;
+    assert!(took < Duration::from_secs(5), "reconnected after {took:?}");
+    assert!(store.get(&handle).await.expect("get").is_none());
+    let handle = create(&store, user, "rt0", later(600)).await;
+    assert!(matches!(
+        rotate(&store, &handle, "rt0", "rt1").await,
+        RotateOutcome::Rotated(_)
+    ));
+    assert_eq!(store.list(user).await.expect("list").len(), 1);
+}
