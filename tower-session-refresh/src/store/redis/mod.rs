@@ -1,72 +1,4 @@
 //! `RedisStore`: sessions in Redis, shared by any number of auth processes and machines.
-//!
-//! Requires **Redis 6.2 or newer** (tested with 7.0). Every check-and-write of one
-//! session (rotation, promotion, theft detection, revocation, payload update) runs as one
-//! Lua script on the server, loaded once and called by SHA (`EVALSHA`, with an automatic
-//! `SCRIPT LOAD` on `NOSCRIPT`), so two processes refreshing one session at the same moment
-//! behave exactly like one process refreshing it twice.
-//!
-//! # Key layout
-//!
-//! With the configured [`prefix`](RedisStoreConfig::prefix) `P` (default `tsr:`):
-//!
-//! | key | type | content | TTL |
-//! |---|---|---|---|
-//! | `P` `s:{` handle `}` | hash | one session (below) | the refresh token's expiry, moved on every rotation |
-//! | `P` `u:{` user id `}` | sorted set | member: session handle; score: a time (ms) at or after which that session is certainly expired | the largest score |
-//!
-//! The braces are Redis Cluster hash tags: every key of one session lives in the slot of
-//! its handle, which is all a refresh token carries, and each user index lives in the slot
-//! of its user. The prefix must not contain `{` or `}`.
-//!
-//! The session hash holds no secrets, only SHA-256 hex of refresh tokens:
-//!
-//! | field | meaning |
-//! |---|---|
-//! | `v` | layout version, `1`; any other version is refused as [`StoreErrorKind::Corrupt`] |
-//! | `u` | user id |
-//! | `p` | access-token payload, JSON object (absent: none) |
-//! | `h` | hash of the head (current, promoted) refresh token |
-//! | `c` | JSON array of the head's unused children (at most [`MAX_CHILDREN`]) |
-//! | `r` | JSON array of retired heads (at most [`MAX_RETIRED`]) |
-//! | `e` | expiry, ms since the Unix epoch |
-//! | `x` | the score this session has in its user index (never below `e`) |
-//!
-//! # Round trips, and the user index
-//!
-//! A refresh is **one round trip** (one `EVALSHA` on the session key), except when it moves
-//! the expiry past the session's index score `x`: the script then raises `x` to the new
-//! expiry plus [`index_slack`](RedisStoreConfig::index_slack) and the store writes the new
-//! score to the user index (a second round trip, to the user's slot). With the default
-//! slack of one day, a session refreshed every hour costs one index write a day.
-//!
-//! Because the index lives in another slot, it is updated by separate commands after the
-//! atomic script: it is advisory. A score is always at or after its session's expiry, so
-//! members whose score has passed are dropped (`ZREMRANGEBYSCORE`) on every index write and
-//! read, and the index key itself expires with its last member: it never grows without
-//! bound. [`list`](SessionStore::list) reads the session keys and returns only live
-//! sessions of that user; [`revoke_all`](SessionStore::revoke_all) revokes each member
-//! with a script that checks the owner. A session is added to its index *before* its key is
-//! written, so a failure between the two leaves a dead index member, never an unindexed
-//! session. If the index write after a rotation fails, the rotation stands, a warning is
-//! logged, and the next score raise (within the slack) repairs it.
-//!
-//! Times are the auth process's clock (passed to the scripts); key TTLs use the Redis
-//! server's clock, so keep them in sync.
-//!
-//! # Failures
-//!
-//! Redis errors become [`StoreError`]s ([`Unavailable`](StoreErrorKind::Unavailable),
-//! [`Timeout`](StoreErrorKind::Timeout), or [`Corrupt`](StoreErrorKind::Corrupt) for data
-//! this version cannot read), which the server answers with 503. Every command is bounded
-//! by [`response_timeout`](RedisStoreConfig::response_timeout), connecting by
-//! [`connection_timeout`](RedisStoreConfig::connection_timeout). The connection is a
-//! reconnecting [`ConnectionManager`]: after an outage the same store serves again once
-//! Redis is back. Access tokens are verified without the store, so protected APIs keep
-//! serving while Redis is down.
-//!
-//! This store speaks to one Redis server (or a primary behind a proxy); the key layout
-//! is ready for Redis Cluster, but no cluster client is wired up yet.
 
 use std::{
     sync::Arc,
@@ -137,7 +69,75 @@ impl RedisStoreConfig {
     }
 }
 
-/// Sessions kept in Redis; see the [module docs](self) for the key layout.
+/// Sessions in Redis, shared by any number of auth processes and machines.
+///
+/// Requires **Redis 6.2 or newer** (tested with 7.0). Every check-and-write of one
+/// session (rotation, promotion, theft detection, revocation, payload update) runs as one
+/// Lua script on the server, loaded once and called by SHA (`EVALSHA`, with an automatic
+/// `SCRIPT LOAD` on `NOSCRIPT`), so two processes refreshing one session at the same moment
+/// behave exactly like one process refreshing it twice.
+///
+/// # Key layout
+///
+/// With the configured [`prefix`](RedisStoreConfig::prefix) `P` (default `tsr:`):
+///
+/// | key | type | content | TTL |
+/// |---|---|---|---|
+/// | `P` `s:{` handle `}` | hash | one session (below) | the refresh token's expiry, moved on every rotation |
+/// | `P` `u:{` user id `}` | sorted set | member: session handle; score: a time (ms) at or after which that session is certainly expired | the largest score |
+///
+/// The braces are Redis Cluster hash tags: every key of one session lives in the slot of
+/// its handle, which is all a refresh token carries, and each user index lives in the slot
+/// of its user. The prefix must not contain `{` or `}`.
+///
+/// The session hash holds no secrets, only SHA-256 hex of refresh tokens:
+///
+/// | field | meaning |
+/// |---|---|
+/// | `v` | layout version, `1`; any other version is refused as [`StoreErrorKind::Corrupt`] |
+/// | `u` | user id |
+/// | `p` | access-token payload, JSON object (absent: none) |
+/// | `h` | hash of the head (current, promoted) refresh token |
+/// | `c` | JSON array of the head's unused children (at most [`MAX_CHILDREN`]) |
+/// | `r` | JSON array of retired heads (at most [`MAX_RETIRED`]) |
+/// | `e` | expiry, ms since the Unix epoch |
+/// | `x` | the score this session has in its user index (never below `e`) |
+///
+/// # Round trips, and the user index
+///
+/// A refresh is **one round trip** (one `EVALSHA` on the session key), except when it moves
+/// the expiry past the session's index score `x`: the script then raises `x` to the new
+/// expiry plus [`index_slack`](RedisStoreConfig::index_slack) and the store writes the new
+/// score to the user index (a second round trip, to the user's slot). With the default
+/// slack of one day, a session refreshed every hour costs one index write a day.
+///
+/// Because the index lives in another slot, it is updated by separate commands after the
+/// atomic script: it is advisory. A score is always at or after its session's expiry, so
+/// members whose score has passed are dropped (`ZREMRANGEBYSCORE`) on every index write and
+/// read, and the index key itself expires with its last member: it never grows without
+/// bound. [`list`](SessionStore::list) reads the session keys and returns only live
+/// sessions of that user; [`revoke_all`](SessionStore::revoke_all) revokes each member
+/// with a script that checks the owner. A session is added to its index *before* its key is
+/// written, so a failure between the two leaves a dead index member, never an unindexed
+/// session. If the index write after a rotation fails, the rotation stands, a warning is
+/// logged, and the next score raise (within the slack) repairs it.
+///
+/// Times are the auth process's clock (passed to the scripts); key TTLs use the Redis
+/// server's clock, so keep them in sync.
+///
+/// # Failures
+///
+/// Redis errors become [`StoreError`]s ([`Unavailable`](StoreErrorKind::Unavailable),
+/// [`Timeout`](StoreErrorKind::Timeout), or [`Corrupt`](StoreErrorKind::Corrupt) for data
+/// this version cannot read), which the server answers with 503. Every command is bounded
+/// by [`response_timeout`](RedisStoreConfig::response_timeout), connecting by
+/// [`connection_timeout`](RedisStoreConfig::connection_timeout). The connection is a
+/// reconnecting [`ConnectionManager`]: after an outage the same store serves again once
+/// Redis is back. Access tokens are verified without the store, so protected APIs keep
+/// serving while Redis is down.
+///
+/// This store speaks to one Redis server (or a primary behind a proxy); the key layout
+/// is ready for Redis Cluster, but no cluster client is wired up yet.
 ///
 /// Clones share one connection.
 ///
