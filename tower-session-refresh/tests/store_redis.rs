@@ -6,7 +6,10 @@
 use std::{
     net::TcpListener,
     process::{Child, Command, Stdio},
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -440,12 +443,22 @@ struct OwnRedis {
 }
 
 impl OwnRedis {
+    /// A port nothing listens on, never handed to another test of this binary (a port
+    /// is only bound once its test starts the server).
     fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port()
+        static TAKEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+        let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .expect("bind")
+                .local_addr()
+                .expect("addr")
+                .port();
+            if !taken.contains(&port) {
+                taken.push(port);
+                return port;
+            }
+        }
     }
 
     fn new() -> Self {
@@ -477,12 +490,23 @@ impl OwnRedis {
             .stderr(Stdio::null())
             .spawn()
             .expect("start redis-server");
+        let pid = child.id();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(client) = redis::Client::open(self.url()) {
                 if let Ok(mut connection) = client.get_connection() {
-                    if redis::cmd("PING").query::<String>(&mut connection).is_ok() {
+                    if let Ok(info) = redis::cmd("INFO")
+                        .arg("server")
+                        .query::<String>(&mut connection)
+                    {
+                        // Ours, not another server that already held the port.
+                        assert!(
+                            info.lines()
+                                .any(|l| l.trim() == format!("process_id:{pid}")),
+                            "port {} is served by another redis-server",
+                            self.port
+                        );
                         return;
                     }
                 }
@@ -617,4 +641,90 @@ async fn outage_answers_store_errors_in_time_and_the_same_store_recovers() {
         RotateOutcome::Rotated(_)
     ));
     assert_eq!(store.list(user).await.expect("list").len(), 1);
+}
+
+/// Calls per command since the last `CONFIG RESETSTAT`, leaving out the test's own
+/// `INFO` and `CONFIG`.
+fn command_calls(url: &str) -> std::collections::BTreeMap<String, u64> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut sync_connection(url))
+        .expect("info");
+    info.lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .filter(|(name, _)| !name.starts_with("info") && !name.starts_with("config"))
+        .collect()
+}
+
+/// A refresh is one `EVALSHA`; the user index is written only when the expiry passes the
+/// index horizon (on the first refresh, then about once per `index_slack`).
+#[tokio::test]
+async fn a_refresh_is_one_round_trip() {
+    let mut redis = OwnRedis::new();
+    redis.start();
+    let store = RedisStore::connect(&redis.url(), RedisStoreConfig::new("rt:"))
+        .await
+        .expect("connect");
+    let handle = create(&store, "u", "rt0", later(600)).await;
+    // The first refresh moves the expiry past the index score: it raises the horizon.
+    let first = store
+        .rotate(&handle, &hash("rt0"), &hash("first"), later(700))
+        .await
+        .expect("rotate");
+    assert!(matches!(first, RotateOutcome::Rotated(_)));
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut sync_connection(&redis.url()))
+        .expect("resetstat");
+    for i in 0..10 {
+        assert!(matches!(
+            rotate(&store, &handle, "rt0", format!("c{i}")).await,
+            RotateOutcome::Rotated(_)
+        ));
+    }
+    // Redis counts the commands a script runs too: per refresh, one EVALSHA running
+    // HMGET + HSET + PEXPIREAT on the session key, and nothing on the user index.
+    let calls = command_calls(&redis.url());
+    let expected = ["evalsha", "hmget", "hset", "pexpireat"].map(|c| (c.to_owned(), 10));
+    assert_eq!(
+        calls,
+        std::collections::BTreeMap::from(expected),
+        "ten refreshes, ten round trips"
+    );
+}
+
+/// The payload is stored as the JSON the application gave: no number or empty-array
+/// mangling through the scripts.
+#[tokio::test]
+async fn payload_round_trips_exactly() {
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    let payload: Map<String, serde_json::Value> = serde_json::from_value(json!({
+        "big": 9_007_199_254_740_993_u64,
+        "float": 0.1 + 0.2,
+        "empty": [],
+        "nested": {"list": [1, "two", null, {}]},
+        "unicode": "z\u{00fc}rich \u{1f511}",
+    }))
+    .expect("payload");
+    let handle = create(&store, &unique("u"), "rt0", later(600)).await;
+    assert!(store
+        .update_payload(&handle, payload.clone())
+        .await
+        .expect("update"));
+    match rotate(&store, &handle, "rt0", "rt1").await {
+        RotateOutcome::Rotated(info) => assert_eq!(info.payload.as_ref(), Some(&payload)),
+        other => panic!("expected a rotation, got {other:?}"),
+    }
+    let info = store.get(&handle).await.expect("get").expect("live");
+    assert_eq!(info.payload, Some(payload));
 }
