@@ -199,6 +199,19 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
         .await
         .expect_err("version 2 is unknown");
     assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+
+    // A foreign value under a session key is refused too.
+    let _: () = connection.set(&key, "not a hash").expect("set");
+    let err = store
+        .get(&handle)
+        .await
+        .expect_err("a string is no session");
+    assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+    let err = store
+        .revoke(&handle)
+        .await
+        .expect_err("a string is no session");
+    assert_eq!(err.kind(), StoreErrorKind::Corrupt);
 }
 
 #[tokio::test]
@@ -516,6 +529,17 @@ impl OwnRedis {
         }
     }
 
+    /// Sends `signal` (`STOP`, `CONT`) to this test's own server.
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("server running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -727,4 +751,32 @@ async fn payload_round_trips_exactly() {
     }
     let info = store.get(&handle).await.expect("get").expect("live");
     assert_eq!(info.payload, Some(payload));
+}
+
+/// A Redis that hangs (stopped, connection open) makes operations time out, not wait.
+#[tokio::test]
+async fn hung_redis_times_out_within_the_response_timeout() {
+    let mut redis = OwnRedis::new();
+    redis.start();
+    let config = RedisStoreConfig {
+        prefix: "hang:".into(),
+        response_timeout: Duration::from_millis(200),
+        ..RedisStoreConfig::default()
+    };
+    let store = RedisStore::connect(&redis.url(), config)
+        .await
+        .expect("connect");
+    let handle = create(&store, "u", "rt0", later(600)).await;
+    redis.signal("STOP");
+    let started = Instant::now();
+    let err = store
+        .rotate(&handle, &hash("rt0"), &hash("rt1"), later(600))
+        .await
+        .expect_err("hung redis");
+    let took = started.elapsed();
+    redis.signal("CONT");
+    assert_eq!(err.kind(), StoreErrorKind::Timeout, "{err}");
+    assert!(took < Duration::from_millis(600), "took {took:?}");
+    wait_until_serving(&store).await;
+    assert!(store.get(&handle).await.expect("get").is_some());
 }

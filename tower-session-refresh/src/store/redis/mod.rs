@@ -71,7 +71,8 @@ impl RedisStoreConfig {
 
 /// Sessions in Redis, shared by any number of auth processes and machines.
 ///
-/// Requires **Redis 6.2 or newer** (tested with 7.0). Every check-and-write of one
+/// Requires **Redis 6.2 or newer** (tested with 7.0; the scripts themselves only use
+/// commands Redis has had since 4.0, but older servers are not supported). Every check-and-write of one
 /// session (rotation, promotion, theft detection, revocation, payload update) runs as one
 /// Lua script on the server, loaded once and called by SHA (`EVALSHA`, with an automatic
 /// `SCRIPT LOAD` on `NOSCRIPT`), so two processes refreshing one session at the same moment
@@ -135,6 +136,11 @@ impl RedisStoreConfig {
 /// reconnecting [`ConnectionManager`]: after an outage the same store serves again once
 /// Redis is back. Access tokens are verified without the store, so protected APIs keep
 /// serving while Redis is down.
+///
+/// Operations that need several round trips bound each one, not the whole operation:
+/// create (index, then session), revoke (session, then index), list (index, then one
+/// pipelined read of the sessions, then index cleanup), revoke-all (index, then one
+/// script call per session of the user, then index cleanup).
 ///
 /// This store speaks to one Redis server (or a primary behind a proxy); the key layout
 /// is ready for Redis Cluster, but no cluster client is wired up yet.
