@@ -32,7 +32,7 @@ use tower_session_refresh::{
         cors, AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
         SessionManager, SignOutService,
     },
-    store::{MemoryStore, SessionStore},
+    store::{MemoryStore, RedisStore, RedisStoreConfig, SessionStore},
     AccessTokenVerifier, JwksService, RemoteJwks,
 };
 
@@ -114,12 +114,12 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         let keys = KeySet::new(signing);
         let store: Arc<dyn SessionStore> = match &args.store {
             StoreChoice::Memory => Arc::new(MemoryStore::new()),
-            StoreChoice::Redis(url) => {
-                return Err(flag_error(
-                    "--store",
-                    format!("{url}: the Redis store is not built yet"),
-                ))
-            }
+            // Lazy: a Redis that is down at start-up gives 503 on the auth routes until it
+            // is back, instead of a process that refuses to start.
+            StoreChoice::Redis(url) => Arc::new(
+                RedisStore::lazy(url, RedisStoreConfig::default())
+                    .map_err(|e| flag_error("--store", e.to_string()))?,
+            ),
         };
         session = session.keys(keys.clone()).shared_store(store);
         Some(keys)
