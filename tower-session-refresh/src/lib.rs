@@ -39,6 +39,7 @@
 
 pub mod jwks;
 pub mod keys;
+pub mod keystore;
 pub mod session;
 pub mod store;
 pub mod token;

@@ -1,0 +1,218 @@
+//! [`RedisKeyStore`]: the key set in one Redis hash, shared by every auth process.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, RedisError, Script};
+use tokio::sync::OnceCell;
+
+use super::{KeyStore, KeyStoreFuture, StoredKeySet};
+use crate::store::{StoreError, StoreErrorKind};
+
+/// Compare-and-set on the hash's `version` field ("" = the hash must not exist).
+const PUT_IF_VERSION: &str = r"
+local current = redis.call('HGET', KEYS[1], 'version')
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'set', ARGV[3])
+return 1
+";
+
+/// Configuration of [`RedisKeyStore`].
+#[derive(Debug, Clone)]
+pub struct RedisKeyStoreConfig {
+    /// Prepended to the key (default `tsr:`, the session store's default: the key set is
+    /// then `tsr:keys`); must not contain `{` or `}`.
+    pub prefix: String,
+    /// How long one command may take (default 500 ms).
+    pub response_timeout: Duration,
+    /// How long connecting may take (default 1 s).
+    pub connection_timeout: Duration,
+}
+
+impl Default for RedisKeyStoreConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "tsr:".to_owned(),
+            response_timeout: Duration::from_millis(500),
+            connection_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl RedisKeyStoreConfig {
+    /// The default configuration with another prefix.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A [`KeyStore`] in Redis: the hash `{prefix}keys` with fields `version` and `set` (the
+/// JSON of [`StoredKeySet::to_json`], **private keys included**: see the module docs for
+/// who can read them). Writes are one Lua script (compare `version`, then set both fields),
+/// so concurrent processes never create or rotate twice.
+///
+/// Connects lazily and reconnects through the `redis` crate's `ConnectionManager`: a Redis
+/// that is down when the process starts makes operations fail (and
+/// [`ManagedKeys`](super::ManagedKeys) retry) until it is back. Clone is cheap.
+#[derive(Clone)]
+pub struct RedisKeyStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    manager_config: ConnectionManagerConfig,
+    connection: OnceCell<ConnectionManager>,
+    config: RedisKeyStoreConfig,
+    key: String,
+    put: Script,
+}
+
+impl fmt::Debug for RedisKeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisKeyStore")
+            .field("key", &self.inner.key)
+            .field("connected", &self.inner.connection.initialized())
+            .finish()
+    }
+}
+
+fn store_error(e: RedisError) -> StoreError {
+    let kind = if e.is_timeout() {
+        StoreErrorKind::Timeout
+    } else {
+        StoreErrorKind::Unavailable
+    };
+    StoreError::new(kind, e)
+}
+
+impl RedisKeyStore {
+    /// A store for the Redis at `url` (`redis://[user:password@]host:port[/db]`) that
+    /// connects on first use. Fails only for an invalid URL or prefix.
+    pub fn new(url: &str, config: RedisKeyStoreConfig) -> Result<Self, StoreError> {
+        if config.prefix.contains(['{', '}']) {
+            return Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                "redis key prefix must not contain '{' or '}'",
+            ));
+        }
+        let client =
+            Client::open(url).map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
+        let manager_config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(config.response_timeout))
+            .set_connection_timeout(Some(config.connection_timeout))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                manager_config,
+                connection: OnceCell::new(),
+                key: format!("{}keys", config.prefix),
+                config,
+                put: Script::new(PUT_IF_VERSION),
+            }),
+        })
+    }
+
+    /// The Redis key holding the key set (`{prefix}keys`).
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        if let Some(connection) = self.inner.connection.get() {
+            return Ok(connection.clone());
+        }
+        let init = self.inner.connection.get_or_try_init(|| {
+            ConnectionManager::new_with_config(
+                self.inner.client.clone(),
+                self.inner.manager_config.clone(),
+            )
+        });
+        match tokio::time::timeout(self.inner.config.connection_timeout, init).await {
+            Ok(Ok(connection)) => Ok(connection.clone()),
+            Ok(Err(e)) => Err(store_error(e)),
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::Timeout,
+                "connecting to redis timed out",
+            )),
+        }
+    }
+
+    async fn run<T>(
+        &self,
+        command: impl std::future::Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.inner.config.response_timeout, command).await {
+            Ok(result) => result.map_err(store_error),
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::Timeout,
+                "redis command timed out",
+            )),
+        }
+    }
+
+    async fn load_inner(&self) -> Result<Option<StoredKeySet>, StoreError> {
+        let mut connection = self.connection().await?;
+        let (version, json): (Option<String>, Option<String>) = self
+            .run(
+                ::redis::cmd("HMGET")
+                    .arg(&self.inner.key)
+                    .arg("version")
+                    .arg("set")
+                    .query_async(&mut connection),
+            )
+            .await?;
+        let (Some(version), Some(json)) = (version, json) else {
+            return Ok(None);
+        };
+        let version: u64 = version.parse().map_err(|_| {
+            StoreError::new(StoreErrorKind::Corrupt, "key set version is not a number")
+        })?;
+        let mut set = StoredKeySet::from_json(&json)?;
+        set.version = version;
+        Ok(Some(set))
+    }
+
+    async fn put_inner(
+        &self,
+        expected: Option<u64>,
+        new: &StoredKeySet,
+    ) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let expected = expected.map(|v| v.to_string()).unwrap_or_default();
+        let written: i64 = self
+            .run(
+                self.inner
+                    .put
+                    .key(&self.inner.key)
+                    .arg(expected)
+                    .arg(new.version.to_string())
+                    .arg(new.to_json())
+                    .invoke_async(&mut connection),
+            )
+            .await?;
+        Ok(written == 1)
+    }
+}
+
+impl KeyStore for RedisKeyStore {
+    fn load(&self) -> KeyStoreFuture<'_, Option<StoredKeySet>> {
+        Box::pin(self.load_inner())
+    }
+
+    fn put_if_version<'a>(
+        &'a self,
+        expected: Option<u64>,
+        new: &'a StoredKeySet,
+    ) -> KeyStoreFuture<'a, bool> {
+        Box::pin(self.put_inner(expected, new))
+    }
+}
