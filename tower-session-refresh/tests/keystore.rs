@@ -317,7 +317,7 @@ mod over_http {
         let keys = auth.key_set();
         let url = serve_jwks(keys.clone()).await;
         let k1 = keys.signing_kid().expect("k1");
-        assert_eq!(published(&url).await, [k1.clone()]);
+        assert_eq!(published(&url).await, vec![k1.clone()]);
 
         // A verify-only API server on another port: keys from the JWKS only.
         let remote = RemoteJwks::builder(&url)
