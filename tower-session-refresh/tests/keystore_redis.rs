@@ -307,3 +307,44 @@ async fn a_redis_down_at_start_means_503_until_it_is_back() {
         "user-1"
     );
 }
+
+#[tokio::test]
+async fn two_processes_rotating_on_one_redis_rotate_once_per_interval() {
+    let prefix = Prefix::new();
+    let config = ManagedKeysConfig::new(Duration::from_secs(1), Duration::from_secs(1))
+        .with_maintain_period(Duration::from_millis(50));
+    let (a, b) = tokio::join!(
+        ManagedKeys::start(prefix.key_store(), config.clone()),
+        ManagedKeys::start(prefix.key_store(), config.clone()),
+    );
+    tokio::time::sleep(Duration::from_millis(2_600)).await;
+    let stored = prefix.key_store().load().await.expect("load").expect("set");
+    // Two rotations in 2.6 s, whichever process made them: never two keys for one turn.
+    let created: Vec<SystemTime> = stored.keys.iter().map(|k| k.created_at()).collect();
+    for pair in created.windows(2) {
+        let gap = pair[1].duration_since(pair[0]).expect("creation order");
+        assert!(
+            gap >= Duration::from_millis(990),
+            "double rotation: {stored:?}"
+        );
+    }
+    assert!(stored.keys.len() >= 2, "rotated: {stored:?}");
+    // Both processes converge on the stored signing key (within a maintenance period or
+    // two; a new rotation may land meanwhile, hence the retries).
+    let mut converged = false;
+    for _ in 0..20 {
+        let stored = prefix.key_store().load().await.expect("load").expect("set");
+        let signer = stored.signing().map(|k| k.kid().to_owned());
+        if a.key_set().signing_kid() == signer && b.key_set().signing_kid() == signer {
+            converged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert!(converged, "both processes sign with the stored signing key");
+    // Each verifies the other's newest tokens.
+    let from_a = sign(&a.key_set()).expect("a signs");
+    let from_b = sign(&b.key_set()).expect("b signs");
+    b.verifier().verify(&from_a).await.expect("b verifies a");
+    a.verifier().verify(&from_b).await.expect("a verifies b");
+}
