@@ -186,7 +186,7 @@ impl SessionStore for FailingStore {
     fn revoke<'a>(&'a self, _: &'a str) -> StoreFuture<'a, bool> {
         fail()
     }
-    fn revoke_all<'a>(&'a self, _: &'a str) -> StoreFuture<'a, usize> {
+    fn revoke_all<'a>(&'a self, _: &'a str) -> StoreFuture<'a, Vec<String>> {
         fail()
     }
     fn list<'a>(&'a self, _: &'a str) -> StoreFuture<'a, Vec<SessionInfo>> {

@@ -4,7 +4,9 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use tower_session_refresh::store::{conformance, MemoryStore, NewSession, SessionStore};
+use tower_session_refresh::store::{
+    conformance, MemoryStore, NewSession, PromoteOutcome, RotateOutcome, SessionStore,
+};
 
 #[tokio::test]
 async fn memory_store_passes_the_conformance_suite() {
@@ -22,6 +24,7 @@ async fn expired_sessions_are_swept_so_memory_stays_bounded() {
             .create(NewSession {
                 handle: format!("old-{i}"),
                 user_id: format!("user-{i}"),
+                tenant_id: "public".into(),
                 payload: None,
                 refresh_hash: "00".repeat(32),
                 expires_at: start + Duration::from_secs(10),
@@ -38,6 +41,7 @@ async fn expired_sessions_are_swept_so_memory_stays_bounded() {
             .create(NewSession {
                 handle: format!("new-{i}"),
                 user_id: "bob".into(),
+                tenant_id: "public".into(),
                 payload: None,
                 refresh_hash: "11".repeat(32),
                 expires_at: start + Duration::from_secs(100),
@@ -51,4 +55,87 @@ async fn expired_sessions_are_swept_so_memory_stays_bounded() {
         store.len()
     );
     assert_eq!(store.list("user-1").await.expect("list"), vec![]);
+}
+
+fn hash(label: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, label.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The memory store shared by tasks on several worker threads: 50 refreshes from one
+/// parent at once all succeed; then one child's first uses race with an API-call
+/// promotion of it: no theft, one head, and the old parent is then theft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rotations_race_across_threads() {
+    let store = Arc::new(MemoryStore::new());
+    let expires = SystemTime::now() + Duration::from_secs(600);
+    store
+        .create(NewSession {
+            handle: "h".into(),
+            user_id: "alice".into(),
+            tenant_id: "public".into(),
+            payload: None,
+            refresh_hash: hash("rt0"),
+            expires_at: expires,
+        })
+        .await
+        .expect("create");
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .rotate("h", &hash("rt0"), &hash(&format!("c{i}")), expires)
+                    .await
+                    .expect("rotate")
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(matches!(
+            task.await.expect("task"),
+            RotateOutcome::Rotated { .. }
+        ));
+    }
+    let uses: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let outcome = store
+                        .rotate("h", &hash("c9"), &hash(&format!("d{i}")), expires)
+                        .await
+                        .expect("rotate");
+                    matches!(outcome, RotateOutcome::Rotated { .. })
+                } else {
+                    let outcome = store
+                        .promote("h", &hash("rt0"), &hash("c9"))
+                        .await
+                        .expect("promote");
+                    matches!(
+                        outcome,
+                        PromoteOutcome::Promoted | PromoteOutcome::AlreadyPromoted
+                    )
+                }
+            })
+        })
+        .collect();
+    for task in uses {
+        assert!(task.await.expect("task"), "no theft, no refusal");
+    }
+    assert_eq!(
+        store
+            .promote("h", &hash("rt0"), &hash("c9"))
+            .await
+            .expect("promote"),
+        PromoteOutcome::AlreadyPromoted,
+        "c9 is the head"
+    );
+    assert!(matches!(
+        store
+            .rotate("h", &hash("rt0"), &hash("x"), expires)
+            .await
+            .expect("rotate"),
+        RotateOutcome::Theft { .. }
+    ));
 }

@@ -113,6 +113,7 @@ async fn create(store: &RedisStore, user: &str, first: &str, expires_at: SystemT
         .create(NewSession {
             handle: handle.clone(),
             user_id: user.to_owned(),
+            tenant_id: "public".to_owned(),
             payload: Some(Map::from_iter([("role".to_owned(), json!("admin"))])),
             refresh_hash: hash(first),
             expires_at,
@@ -168,7 +169,7 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     let handle = create(&store, &user, "rt0", later(600)).await;
     assert!(matches!(
         rotate(&store, &handle, "rt0", "rt1").await,
-        RotateOutcome::Rotated(_)
+        RotateOutcome::Rotated { .. }
     ));
 
     let key = store.session_key(&handle);
@@ -182,13 +183,31 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     let fields: std::collections::BTreeMap<String, String> =
         connection.hgetall(&key).expect("hgetall");
     let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(names, ["c", "e", "h", "p", "r", "u", "v", "x"]);
+    assert_eq!(names, ["c", "e", "h", "p", "r", "t", "u", "v", "x"]);
     assert_eq!(fields["v"], "1");
     assert_eq!(fields["u"], user);
+    assert_eq!(fields["t"], "public");
     assert_eq!(fields["h"], hash("rt0"));
     assert_eq!(fields["c"], format!("[\"{}\"]", hash("rt1")));
+    assert_eq!(fields["r"], "[]");
     let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
     assert!(size < 400, "compact: {size} bytes");
+
+    // A second child, then the first one's use: the sibling, then the old head, retire.
+    for (presented, child) in [("rt0", "rt1b"), ("rt1", "rt2")] {
+        assert!(matches!(
+            rotate(&store, &handle, presented, child).await,
+            RotateOutcome::Rotated { .. }
+        ));
+    }
+    let fields: std::collections::BTreeMap<String, String> =
+        connection.hgetall(&key).expect("hgetall");
+    assert_eq!(fields["h"], hash("rt1"));
+    assert_eq!(fields["c"], format!("[\"{}\"]", hash("rt2")));
+    assert_eq!(
+        fields["r"],
+        format!("[\"{}\",\"{}\"]", hash("rt1b"), hash("rt0"))
+    );
 
     // An unknown layout version is refused, not misread.
     let _: () = connection.hset(&key, "v", "2").expect("hset");
@@ -238,72 +257,89 @@ async fn two_stores_on_one_redis_behave_like_one() {
     assert!(
         outcomes
             .iter()
-            .all(|o| matches!(o, RotateOutcome::Rotated(_))),
+            .all(|o| matches!(o, RotateOutcome::Rotated { .. })),
         "no false theft: {outcomes:?}"
     );
 
-    // Their first uses race too: exactly one child wins the promotion, on either store;
-    // the others are unauthorised, and nothing is taken for theft.
-    let uses = futures_util::future::join_all(children.iter().enumerate().map(|(i, c)| {
+    // One child's token, used 50 times at once on both stores (lost responses, tabs sharing
+    // one cookie jar): one use promotes it, the others find it the head: all succeed.
+    let chosen = &children[31];
+    let uses = futures_util::future::join_all((0..50).map(|i| {
         let store = if i % 2 == 0 { &b } else { &a };
-        rotate(store, &handle, c, format!("{c}-next"))
+        rotate(store, &handle, chosen, format!("next-{i}"))
     }))
     .await;
-    let winners: Vec<usize> = uses
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| matches!(o, RotateOutcome::Rotated(_)))
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(winners.len(), 1, "one promotion: {uses:?}");
     assert!(
         uses.iter()
-            .all(|o| matches!(o, RotateOutcome::Rotated(_) | RotateOutcome::Unauthorised)),
-        "no theft among siblings: {uses:?}"
+            .all(|o| matches!(o, RotateOutcome::Rotated { .. })),
+        "no false theft while a child is promoted: {uses:?}"
     );
-    let winner = &children[winners[0]];
 
-    // One family, seen the same from both stores.
+    // One family, seen the same from both stores: the chosen child is the head and its
+    // own children are pending.
     for store in [&a, &b] {
-        assert!(
-            matches!(
-                rotate(store, &handle, winner, "again").await,
-                RotateOutcome::Rotated(_)
-            ),
-            "the winner is the head on both stores"
+        assert_eq!(
+            store
+                .promote(&handle, &hash("rt0"), &hash(chosen))
+                .await
+                .expect("promote"),
+            PromoteOutcome::AlreadyPromoted,
+            "the chosen child is the head on both stores"
         );
     }
-    let loser = &children[(winners[0] + 1) % children.len()];
-    assert_eq!(
-        rotate(&a, &handle, loser, "x").await,
-        RotateOutcome::Unauthorised
-    );
 
-    // The winner's child promoted on A by an API call; the winner, now rotated away,
+    // A child of the head promoted on A by an API call; the head, now rotated away,
     // replayed on B is theft.
     assert_eq!(
-        a.promote(&handle, &hash(winner), &hash("again"))
+        a.promote(&handle, &hash(chosen), &hash("next-7"))
             .await
             .expect("promote"),
         PromoteOutcome::Promoted
     );
     assert_eq!(
-        b.promote(&handle, &hash(winner), &hash("again"))
+        b.promote(&handle, &hash(chosen), &hash("next-7"))
             .await
             .expect("promote"),
         PromoteOutcome::AlreadyPromoted
     );
-    assert_eq!(
-        rotate(&b, &handle, winner, "stolen").await,
-        RotateOutcome::Theft
-    );
+    assert!(matches!(
+        rotate(&b, &handle, chosen, "stolen").await,
+        RotateOutcome::Theft { .. }
+    ));
     assert!(a.get(&handle).await.expect("get").is_none());
     assert!(b.get(&handle).await.expect("get").is_none());
     assert_eq!(
-        rotate(&a, &handle, "again", "x").await,
+        rotate(&a, &handle, "next-7", "x").await,
         RotateOutcome::Unauthorised,
         "revoked for both"
     );
+}
+
+/// Siblings issued on two stores: once one is used on A, another presented on B is theft.
+#[tokio::test]
+async fn sibling_on_b_after_promotion_on_a_is_theft() {
+    let prefix = Prefix::new(&url());
+    let a = store(&prefix).await;
+    let b = store(&prefix).await;
+    let user = unique("u");
+    let handle = create(&a, &user, "rt0", later(600)).await;
+    assert!(matches!(
+        rotate(&a, &handle, "rt0", "from-a").await,
+        RotateOutcome::Rotated { .. }
+    ));
+    assert!(matches!(
+        rotate(&b, &handle, "rt0", "from-b").await,
+        RotateOutcome::Rotated { .. }
+    ));
+    assert!(matches!(
+        rotate(&a, &handle, "from-a", "a2").await,
+        RotateOutcome::Rotated { .. }
+    ));
+    assert_eq!(
+        rotate(&b, &handle, "from-b", "b2").await,
+        RotateOutcome::Theft { user_id: user }
+    );
+    assert!(a.get(&handle).await.expect("get").is_none());
 }
 
 /// An older token replayed on B right after A promoted its child is theft.
@@ -316,15 +352,17 @@ async fn replay_on_b_after_promotion_on_a_is_theft() {
     let handle = create(&a, &user, "rt0", later(600)).await;
     assert!(matches!(
         rotate(&b, &handle, "rt0", "rt1").await,
-        RotateOutcome::Rotated(_)
+        RotateOutcome::Rotated { .. }
     ));
     assert!(matches!(
         rotate(&a, &handle, "rt1", "rt2").await,
-        RotateOutcome::Rotated(_)
+        RotateOutcome::Rotated { .. }
     ));
     assert_eq!(
         rotate(&b, &handle, "rt0", "evil").await,
-        RotateOutcome::Theft
+        RotateOutcome::Theft {
+            user_id: user.clone()
+        }
     );
     assert!(a.get(&handle).await.expect("get").is_none());
     assert!(a.list(&user).await.expect("list").is_empty());
@@ -375,7 +413,11 @@ async fn expired_session_is_gone_from_redis_and_from_its_user_index() {
     assert_eq!(exists, (false, false));
     assert!(store.get(&handle).await.expect("get").is_none());
     assert!(store.list(&user).await.expect("list").is_empty());
-    assert_eq!(store.revoke_all(&user).await.expect("revoke_all"), 0);
+    assert!(store
+        .revoke_all(&user)
+        .await
+        .expect("revoke_all")
+        .is_empty());
 }
 
 /// Expired members of a user index are removed when the index is next written, so an
@@ -425,7 +467,7 @@ async fn rotation_slides_expiry_and_the_index_follows() {
     .await;
     assert!(matches!(
         rotate(&store, &handle, "rt0", "rt1").await,
-        RotateOutcome::Rotated(_)
+        RotateOutcome::Rotated { .. }
     ));
     let mut connection = sync_connection(&url());
     let ttl: i64 = connection.pttl(store.session_key(&handle)).expect("pttl");
@@ -445,7 +487,10 @@ async fn rotation_slides_expiry_and_the_index_follows() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let listed = store.list(&user).await.expect("list");
     assert_eq!(listed.len(), 1, "still listed after the first expiry");
-    assert_eq!(store.revoke_all(&user).await.expect("revoke_all"), 1);
+    assert_eq!(
+        store.revoke_all(&user).await.expect("revoke_all"),
+        vec![handle.clone()]
+    );
     assert!(store.get(&handle).await.expect("get").is_none());
 }
 
@@ -562,6 +607,7 @@ async fn assert_all_fail_fast(store: &RedisStore, handle: &str, budget: Duration
             .create(NewSession {
                 handle: handle.to_owned(),
                 user_id: "u".into(),
+                tenant_id: "public".into(),
                 payload: None,
                 refresh_hash: hash("rt0"),
                 expires_at: later(600),
@@ -647,7 +693,7 @@ async fn outage_answers_store_errors_in_time_and_the_same_store_recovers() {
     let handle = create(&store, user, "rt0", later(600)).await;
     assert!(matches!(
         rotate(&store, &handle, "rt0", "rt1").await,
-        RotateOutcome::Rotated(_)
+        RotateOutcome::Rotated { .. }
     ));
 
     // Redis dies mid-test: every operation fails within its timeout.
@@ -662,7 +708,7 @@ async fn outage_answers_store_errors_in_time_and_the_same_store_recovers() {
     let handle = create(&store, user, "rt0", later(600)).await;
     assert!(matches!(
         rotate(&store, &handle, "rt0", "rt1").await,
-        RotateOutcome::Rotated(_)
+        RotateOutcome::Rotated { .. }
     ));
     assert_eq!(store.list(user).await.expect("list").len(), 1);
 }
@@ -704,7 +750,7 @@ async fn a_refresh_is_one_round_trip() {
         .rotate(&handle, &hash("rt0"), &hash("first"), later(700))
         .await
         .expect("rotate");
-    assert!(matches!(first, RotateOutcome::Rotated(_)));
+    assert!(matches!(first, RotateOutcome::Rotated { .. }));
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query(&mut sync_connection(&redis.url()))
@@ -712,7 +758,7 @@ async fn a_refresh_is_one_round_trip() {
     for i in 0..10 {
         assert!(matches!(
             rotate(&store, &handle, "rt0", format!("c{i}")).await,
-            RotateOutcome::Rotated(_)
+            RotateOutcome::Rotated { .. }
         ));
     }
     // Redis counts the commands a script runs too: per refresh, one EVALSHA running
@@ -746,7 +792,9 @@ async fn payload_round_trips_exactly() {
         .await
         .expect("update"));
     match rotate(&store, &handle, "rt0", "rt1").await {
-        RotateOutcome::Rotated(info) => assert_eq!(info.payload.as_ref(), Some(&payload)),
+        RotateOutcome::Rotated { session, .. } => {
+            assert_eq!(session.payload.as_ref(), Some(&payload))
+        }
         other => panic!("expected a rotation, got {other:?}"),
     }
     let info = store.get(&handle).await.expect("get").expect("live");

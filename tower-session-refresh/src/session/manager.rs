@@ -145,6 +145,7 @@ impl SessionManager {
             .create(NewSession {
                 handle: handle.clone(),
                 user_id: user_id.to_owned(),
+                tenant_id: config.inner.tenant.clone(),
                 payload: Some(payload),
                 refresh_hash,
                 expires_at: refresh_expires,
@@ -200,7 +201,7 @@ impl SessionManager {
 
     /// Revokes every session of `user_id`; returns how many were revoked.
     pub async fn revoke_all(&self, user_id: &str) -> Result<usize, SessionError> {
-        Ok(self.inner.store.revoke_all(user_id).await?)
+        Ok(self.inner.store.revoke_all(user_id).await?.len())
     }
 
     /// The live sessions of `user_id`.

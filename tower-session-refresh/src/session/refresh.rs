@@ -237,8 +237,8 @@ impl RefreshShared {
                 Rejection::Unavailable("session store unavailable")
             })?;
         let record = match outcome {
-            RotateOutcome::Rotated(record) => record,
-            RotateOutcome::Theft => {
+            RotateOutcome::Rotated { session, .. } => session,
+            RotateOutcome::Theft { .. } => {
                 tracing::warn!(
                     session_handle = handle,
                     "refresh token theft detected: a rotated-away refresh token was presented; session revoked"

@@ -276,6 +276,13 @@ fn after_verify(
                 tracing::debug!(session_handle = %promoted.session_handle, "refresh token promoted");
                 Ok(Session::new(promoted, transfer, tokens))
             }
+            PromoteOutcome::Theft => {
+                tracing::warn!(
+                    session_handle = %claims.session_handle,
+                    "refresh token theft detected: an access token of a rotated-away refresh token was presented; session revoked"
+                );
+                Err(Rejection::Theft)
+            }
             PromoteOutcome::Unauthorised => Err(Rejection::Unauthorised {
                 why: "session no longer exists",
                 clear: true,

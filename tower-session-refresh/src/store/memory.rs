@@ -32,15 +32,19 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// store.create(NewSession {
 ///     handle: "h1".into(),
 ///     user_id: "alice".into(),
+///     tenant_id: "public".into(),
 ///     payload: None,
 ///     refresh_hash: "aa".into(),
 ///     expires_at: SystemTime::now() + Duration::from_secs(60),
 /// }).await?;
 /// let expires = SystemTime::now() + Duration::from_secs(60);
-/// assert!(matches!(store.rotate("h1", "aa", "bb", expires).await?, RotateOutcome::Rotated(_)));
+/// assert!(matches!(store.rotate("h1", "aa", "bb", expires).await?, RotateOutcome::Rotated { .. }));
 /// // The child's first use promotes it; the parent is now a rotated-away token.
-/// assert!(matches!(store.rotate("h1", "bb", "cc", expires).await?, RotateOutcome::Rotated(_)));
-/// assert_eq!(store.rotate("h1", "aa", "dd", expires).await?, RotateOutcome::Theft);
+/// assert!(matches!(store.rotate("h1", "bb", "cc", expires).await?, RotateOutcome::Rotated { .. }));
+/// assert_eq!(
+///     store.rotate("h1", "aa", "dd", expires).await?,
+///     RotateOutcome::Theft { user_id: "alice".into() },
+/// );
 /// assert!(store.get("h1").await?.is_none());
 /// # Ok::<_, tower_session_refresh::store::StoreError>(())
 /// # }).unwrap();
@@ -174,6 +178,28 @@ fn push_bounded(list: &mut VecDeque<String>, value: String, max: usize) {
     list.push_back(value);
 }
 
+impl Family {
+    /// Makes `child` the head: the old head and the other children are retired (the old
+    /// head last, so it is remembered longest), and the new head has no children yet.
+    fn promote(&mut self, child: &str) {
+        let old_head = std::mem::replace(&mut self.head, child.to_owned());
+        for sibling in std::mem::take(&mut self.children) {
+            if sibling != child {
+                push_bounded(&mut self.retired, sibling, MAX_RETIRED);
+            }
+        }
+        push_bounded(&mut self.retired, old_head, MAX_RETIRED);
+    }
+
+    fn is_retired(&self, hash: &str) -> bool {
+        self.retired.iter().any(|r| r == hash)
+    }
+
+    fn is_child(&self, hash: &str) -> bool {
+        self.children.iter().any(|c| c == hash)
+    }
+}
+
 impl SessionStore for MemoryStore {
     fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
         let mut inner = self.lock();
@@ -190,6 +216,7 @@ impl SessionStore for MemoryStore {
                 info: SessionInfo {
                     handle,
                     user_id: session.user_id,
+                    tenant_id: session.tenant_id,
                     payload: session.payload,
                     expires_at: session.expires_at,
                 },
@@ -226,19 +253,21 @@ impl SessionStore for MemoryStore {
                 };
                 if family.head == presented {
                     push_bounded(&mut family.children, new_child.to_owned(), MAX_CHILDREN);
-                } else if family.children.iter().any(|c| c == presented) {
-                    let old_head = std::mem::replace(&mut family.head, presented.to_owned());
-                    push_bounded(&mut family.retired, old_head, MAX_RETIRED);
-                    family.children.clear();
+                } else if family.is_child(presented) {
+                    family.promote(presented);
                     family.children.push_back(new_child.to_owned());
-                } else if family.retired.iter().any(|r| r == presented) {
+                } else if family.is_retired(presented) {
+                    let user_id = family.info.user_id.clone();
                     inner.remove(h);
-                    return RotateOutcome::Theft;
+                    return RotateOutcome::Theft { user_id };
                 } else {
                     return RotateOutcome::Unauthorised;
                 }
                 family.info.expires_at = expires_at;
-                RotateOutcome::Rotated(family.info.clone())
+                RotateOutcome::Rotated {
+                    session: family.info.clone(),
+                    parent_hash: presented.to_owned(),
+                }
             },
             RotateOutcome::Unauthorised,
         );
@@ -261,11 +290,12 @@ impl SessionStore for MemoryStore {
                 };
                 if family.head == child {
                     PromoteOutcome::AlreadyPromoted
-                } else if family.head == parent && family.children.iter().any(|c| c == child) {
-                    let old_head = std::mem::replace(&mut family.head, child.to_owned());
-                    push_bounded(&mut family.retired, old_head, MAX_RETIRED);
-                    family.children.clear();
+                } else if family.head == parent && family.is_child(child) {
+                    family.promote(child);
                     PromoteOutcome::Promoted
+                } else if family.is_retired(parent) || family.is_retired(child) {
+                    inner.remove(h);
+                    PromoteOutcome::Theft
                 } else {
                     PromoteOutcome::Unauthorised
                 }
@@ -280,7 +310,7 @@ impl SessionStore for MemoryStore {
         ready(live)
     }
 
-    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, usize> {
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<String>> {
         let now = (self.clock)();
         let mut inner = self.lock();
         let handles: Vec<String> = inner
@@ -288,14 +318,16 @@ impl SessionStore for MemoryStore {
             .get(user_id)
             .map(|set| set.iter().cloned().collect())
             .unwrap_or_default();
-        let mut live = 0;
+        let mut live = Vec::with_capacity(handles.len());
         for handle in handles {
             if let Some(family) = inner.remove(&handle) {
                 if family.info.expires_at > now {
-                    live += 1;
+                    live.push(handle);
                 }
             }
         }
+        live.sort();
+        self.note_write(&mut inner);
         ready(live)
     }
 

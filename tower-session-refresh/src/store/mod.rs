@@ -19,17 +19,24 @@
 //! | presented | effect | outcome |
 //! |---|---|---|
 //! | `head` | the new hash joins `children`; `head` stays valid, so a lost response or two tabs refreshing at once sign nobody out | [`RotateOutcome::Rotated`] |
-//! | in `children` | promotion: it becomes `head`, the old head is retired, its other children are dropped, the new hash is the only child | [`RotateOutcome::Rotated`] |
-//! | in `retired` | a token that was already rotated away came back: **theft**; the session is revoked in the same atomic step | [`RotateOutcome::Theft`] |
+//! | in `children` | promotion: it becomes `head`, the new hash is its only child, and the old head and the head's other children are retired | [`RotateOutcome::Rotated`] |
+//! | in `retired` | a token that was rotated away came back: **theft**; the session is revoked in the same atomic step | [`RotateOutcome::Theft`] |
 //! | anything else, or no live session | nothing changes | [`RotateOutcome::Unauthorised`] |
 //!
-//! Children dropped at promotion were never used, so presenting one later is answered as
-//! unauthorised, not as theft: two tabs that refreshed from the same parent must not
-//! revoke each other's session (only the response that reached the cookie jar last
-//! survives). Theft is reported only for real reuse of a token that has been used.
+//! When `retired` is full the oldest entries go first; at promotion the old head is
+//! retired last, so it is the one remembered longest. As in the SuperTokens core, a
+//! sibling of the promoted child (another refresh from the same parent) is a rotated-away
+//! token once one child has been used, and presenting it is theft.
 //!
 //! [`SessionStore::promote`] is the same promotion, triggered by an API call that carries
-//! an access token whose `parentRefreshTokenHash1` is set.
+//! an access token whose `parentRefreshTokenHash1` is set:
+//!
+//! | state | effect | outcome |
+//! |---|---|---|
+//! | `child` is `head` | nothing (an earlier call or refresh promoted it) | [`PromoteOutcome::AlreadyPromoted`] |
+//! | `parent` is `head` and `child` in `children` | as a rotation's promotion, without a new child | [`PromoteOutcome::Promoted`] |
+//! | `parent` or `child` in `retired` | **theft**; the session is revoked atomically | [`PromoteOutcome::Theft`] |
+//! | anything else, or no live session | nothing changes | [`PromoteOutcome::Unauthorised`] |
 
 mod memory;
 
@@ -60,6 +67,8 @@ pub struct NewSession {
     pub handle: String,
     /// The user the session belongs to.
     pub user_id: String,
+    /// The tenant the session was created in (SuperTokens' `tId`; `public` by default).
+    pub tenant_id: String,
     /// The application's access-token payload, kept so refreshes carry it on.
     pub payload: Option<Map<String, Value>>,
     /// Hex SHA-256 of the first refresh token.
@@ -75,6 +84,8 @@ pub struct SessionInfo {
     pub handle: String,
     /// The user the session belongs to.
     pub user_id: String,
+    /// The tenant the session was created in.
+    pub tenant_id: String,
     /// The application's access-token payload.
     pub payload: Option<Map<String, Value>>,
     /// When the newest refresh token expires.
@@ -85,10 +96,20 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RotateOutcome {
-    /// The new refresh token is valid; the session as it is now.
-    Rotated(SessionInfo),
+    /// The new refresh token is valid until the new expiry.
+    Rotated {
+        /// The session as it is now (its expiry is the new one).
+        session: SessionInfo,
+        /// The hash the new token descends from: the session's head after this rotation
+        /// (the presented hash). It goes into the new access token as
+        /// `parentRefreshTokenHash1`, so that the token's first use promotes the child.
+        parent_hash: String,
+    },
     /// A rotated-away refresh token came back: the session has been revoked.
-    Theft,
+    Theft {
+        /// The user whose session was revoked (for an audit log or a theft hook).
+        user_id: String,
+    },
     /// No live session, or a token the session does not know: nothing changed.
     Unauthorised,
 }
@@ -101,6 +122,8 @@ pub enum PromoteOutcome {
     Promoted,
     /// The child already is the head (an earlier call promoted it).
     AlreadyPromoted,
+    /// The parent or the child had been rotated away: the session has been revoked.
+    Theft,
     /// No live session, or the child is not a pending child of the head.
     Unauthorised,
 }
@@ -173,7 +196,18 @@ impl std::error::Error for StoreError {
 ///
 /// Every operation is atomic on its own: two auth processes calling [`rotate`](Self::rotate)
 /// on one session at the same moment behave exactly like one process calling it twice.
+/// Hashes are lowercase hex SHA-256 of refresh tokens; a store never sees a token.
 /// Implementations run [`conformance`] in their tests.
+///
+/// The trait is object safe; the server holds an `Arc<dyn SessionStore>`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_session_refresh::store::{MemoryStore, SessionStore};
+///
+/// let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+/// # let _ = store;
+/// ```
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session.
     fn create(&self, session: NewSession) -> StoreFuture<'_, ()>;
@@ -182,7 +216,9 @@ pub trait SessionStore: Send + Sync + 'static {
     fn get<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, Option<SessionInfo>>;
 
     /// Rotates the refresh token `presented` (a hash) of session `handle`, making
-    /// `new_child` (a hash) valid until `expires_at`; see the [module docs](self).
+    /// `new_child` (a hash) valid; on success the session's expiry slides to `expires_at`.
+    /// One atomic step, theft detection and revocation included; see the
+    /// [module docs](self).
     fn rotate<'a>(
         &'a self,
         handle: &'a str,
@@ -191,7 +227,8 @@ pub trait SessionStore: Send + Sync + 'static {
         expires_at: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome>;
 
-    /// Promotes `child` (a hash issued from `parent`) to the head of session `handle`.
+    /// Promotes `child` (a hash issued from `parent`) to the head of session `handle`,
+    /// atomically, theft detection included; see the [module docs](self).
     fn promote<'a>(
         &'a self,
         handle: &'a str,
@@ -202,8 +239,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Revokes session `handle`; `false` if there was no such live session.
     fn revoke<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, bool>;
 
-    /// Revokes every session of `user_id`; returns how many were revoked.
-    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, usize>;
+    /// Revokes every session of `user_id`; returns the handles of the live sessions that
+    /// were revoked.
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<String>>;
 
     /// The live sessions of `user_id`.
     fn list<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<SessionInfo>>;
@@ -243,7 +281,7 @@ impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
     fn revoke<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, bool> {
         (**self).revoke(handle)
     }
-    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, usize> {
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<String>> {
         (**self).revoke_all(user_id)
     }
     fn list<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<SessionInfo>> {

@@ -20,6 +20,9 @@ use super::{
 /// The session layout version written in field `v`.
 const LAYOUT_VERSION: &str = "1";
 
+/// The fields [`parse_info`] reads, in its order.
+const INFO_FIELDS: [&str; 5] = ["v", "u", "t", "p", "e"];
+
 /// Configuration of [`RedisStore`].
 ///
 /// ```
@@ -97,6 +100,7 @@ impl RedisStoreConfig {
 /// |---|---|
 /// | `v` | layout version, `1`; any other version is refused as [`StoreErrorKind::Corrupt`] |
 /// | `u` | user id |
+/// | `t` | tenant id |
 /// | `p` | access-token payload, JSON object (absent: none) |
 /// | `h` | hash of the head (current, promoted) refresh token |
 /// | `c` | JSON array of the head's unused children (at most [`MAX_CHILDREN`]) |
@@ -349,6 +353,7 @@ impl RedisStore {
         let mut fields: Vec<(&str, String)> = vec![
             ("v", LAYOUT_VERSION.to_owned()),
             ("u", session.user_id.clone()),
+            ("t", session.tenant_id.clone()),
             ("h", session.refresh_hash.clone()),
             ("c", "[]".to_owned()),
             ("r", "[]".to_owned()),
@@ -375,7 +380,7 @@ impl RedisStore {
     async fn do_get(&self, handle: &str) -> Result<Option<SessionInfo>, StoreError> {
         let mut connection = self.connection().await?;
         let mut cmd = ::redis::cmd("HMGET");
-        cmd.arg(self.session_key(handle)).arg(&["v", "u", "p", "e"]);
+        cmd.arg(self.session_key(handle)).arg(&INFO_FIELDS[..]);
         let fields: Vec<Option<String>> = self.run(cmd.query_async(&mut connection)).await?;
         parse_info(handle, fields, SystemTime::now())
     }
@@ -407,10 +412,11 @@ impl RedisStore {
                 let user_id = string(reply.next())?;
                 self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
                     .await;
-                Ok(RotateOutcome::Theft)
+                Ok(RotateOutcome::Theft { user_id })
             }
             3 => {
                 let user_id = string(reply.next())?;
+                let tenant_id = string(reply.next())?;
                 let payload = optional_string(reply.next())?
                     .map(|p| decode_payload(&p))
                     .transpose()?;
@@ -425,12 +431,16 @@ impl RedisStore {
                         );
                     }
                 }
-                Ok(RotateOutcome::Rotated(SessionInfo {
-                    handle: handle.to_owned(),
-                    user_id,
-                    payload,
-                    expires_at,
-                }))
+                Ok(RotateOutcome::Rotated {
+                    session: SessionInfo {
+                        handle: handle.to_owned(),
+                        user_id,
+                        tenant_id,
+                        payload,
+                        expires_at,
+                    },
+                    parent_hash: presented.to_owned(),
+                })
             }
             _ => Err(corrupt("unexpected rotate reply")),
         }
@@ -449,11 +459,18 @@ impl RedisStore {
             .arg(child)
             .arg(millis(SystemTime::now()))
             .arg(MAX_RETIRED);
-        let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
-        match reply {
+        let reply: Vec<Value> = self.run(call.invoke_async(&mut connection)).await?;
+        let mut reply = reply.into_iter();
+        match code(reply.next())? {
             0 => Ok(PromoteOutcome::Unauthorised),
             1 => Ok(PromoteOutcome::Promoted),
             2 => Ok(PromoteOutcome::AlreadyPromoted),
+            3 => {
+                let user_id = string(reply.next())?;
+                self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
+                    .await;
+                Ok(PromoteOutcome::Theft)
+            }
             _ => Err(corrupt("unexpected promote reply")),
         }
     }
@@ -491,17 +508,17 @@ impl RedisStore {
         }
     }
 
-    async fn do_revoke_all(&self, user_id: &str) -> Result<usize, StoreError> {
+    async fn do_revoke_all(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let mut connection = self.connection().await?;
         let handles = self.index_members(&mut connection, user_id).await?;
-        let mut revoked = 0;
+        let mut revoked = Vec::with_capacity(handles.len());
         for handle in &handles {
             if self
                 .revoke_one(&mut connection, handle, Some(user_id))
                 .await?
                 .is_some()
             {
-                revoked += 1;
+                revoked.push(handle.clone());
             }
         }
         self.index_remove(&mut connection, user_id, &handles).await;
@@ -518,7 +535,7 @@ impl RedisStore {
         for handle in &handles {
             pipe.cmd("HMGET")
                 .arg(self.session_key(handle))
-                .arg(&["v", "u", "p", "e"]);
+                .arg(&INFO_FIELDS[..]);
         }
         let rows: Vec<Vec<Option<String>>> = self.run(pipe.query_async(&mut connection)).await?;
         let now = SystemTime::now();
@@ -582,7 +599,7 @@ impl SessionStore for RedisStore {
         Box::pin(self.do_revoke(handle))
     }
 
-    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, usize> {
+    fn revoke_all<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<String>> {
         Box::pin(self.do_revoke_all(user_id))
     }
 
@@ -653,15 +670,16 @@ fn string(value: Option<Value>) -> Result<String, StoreError> {
     optional_string(value)?.ok_or_else(|| corrupt("missing field in script reply"))
 }
 
-/// A [`SessionInfo`] from the fields `v`, `u`, `p`, `e` of a session hash; `None` if the
-/// session does not exist or has expired by `now`.
+/// A [`SessionInfo`] from the [`INFO_FIELDS`] of a session hash; `None` if the session
+/// does not exist or has expired by `now`.
 fn parse_info(
     handle: &str,
     fields: Vec<Option<String>>,
     now: SystemTime,
 ) -> Result<Option<SessionInfo>, StoreError> {
     let mut fields = fields.into_iter();
-    let (Some(version), user, payload, expires) = (
+    let (Some(version), user, tenant, payload, expires) = (
+        fields.next().flatten(),
         fields.next().flatten(),
         fields.next().flatten(),
         fields.next().flatten(),
@@ -672,7 +690,9 @@ fn parse_info(
     if version != LAYOUT_VERSION {
         return Err(corrupt("unknown session layout version"));
     }
-    let (Some(user_id), Some(expires)) = (user, expires.and_then(|e| e.parse::<u64>().ok())) else {
+    let (Some(user_id), Some(tenant_id), Some(expires)) =
+        (user, tenant, expires.and_then(|e| e.parse::<u64>().ok()))
+    else {
         return Err(corrupt("malformed session"));
     };
     let expires_at = UNIX_EPOCH + Duration::from_millis(expires);
@@ -683,6 +703,7 @@ fn parse_info(
     Ok(Some(SessionInfo {
         handle: handle.to_owned(),
         user_id,
+        tenant_id,
         payload,
         expires_at,
     }))

@@ -4,13 +4,14 @@
 -- ARGV[4] now (ms), ARGV[5] max children, ARGV[6] max retired,
 -- ARGV[7] index horizon to record when the expiry passes the current one (ms)
 -- Returns {0} gone, {1} unknown token, {2, user} theft (session deleted),
--- {3, user, payload or nil, bump} rotated (bump = 1: the user index must be extended).
+-- {3, user, tenant, payload or nil, bump} rotated (bump = 1: the user index must be
+-- extended).
 local key = KEYS[1]
-local f = redis.call('HMGET', key, 'v', 'e', 'h', 'c', 'r', 'x', 'u', 'p')
+local f = redis.call('HMGET', key, 'v', 'e', 'h', 'c', 'r', 'x', 'u', 'p', 't')
 if not f[1] then return {0} end
 if f[1] ~= '1' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
 local e = tonumber(f[2])
-if not e or type(f[3]) ~= 'string' or type(f[4]) ~= 'string' or type(f[5]) ~= 'string' or type(f[7]) ~= 'string' then
+if not e or type(f[3]) ~= 'string' or type(f[4]) ~= 'string' or type(f[5]) ~= 'string' or type(f[7]) ~= 'string' or type(f[9]) ~= 'string' then
   return redis.error_reply('TSR_CORRUPT malformed session')
 end
 if e <= tonumber(ARGV[4]) then
@@ -27,12 +28,26 @@ local function contains(list, x)
   end
   return false
 end
+-- JSON array of hashes ('[]' when empty: cjson would write '{}').
+local function encode(list)
+  if #list == 0 then return '[]' end
+  return cjson.encode(list)
+end
 if head == presented then
   if #children >= tonumber(ARGV[5]) then table.remove(children, 1) end
   table.insert(children, ARGV[2])
 elseif contains(children, presented) then
-  if #retired >= tonumber(ARGV[6]) then table.remove(retired, 1) end
+  -- Promotion: the other children, then the old head, are retired (oldest dropped first).
+  for _, v in ipairs(children) do
+    if v ~= presented then table.insert(retired, v) end
+  end
   table.insert(retired, head)
+  local max = tonumber(ARGV[6])
+  if #retired > max then
+    local kept = {}
+    for i = #retired - max + 1, #retired do kept[#kept + 1] = retired[i] end
+    retired = kept
+  end
   head = presented
   children = {ARGV[2]}
 elseif contains(retired, presented) then
@@ -43,7 +58,7 @@ else
 end
 local bump = 0
 local x = tonumber(f[6]) or 0
-local fields = {'h', head, 'c', cjson.encode(children), 'r', cjson.encode(retired), 'e', ARGV[3]}
+local fields = {'h', head, 'c', encode(children), 'r', encode(retired), 'e', ARGV[3]}
 if tonumber(ARGV[3]) > x then
   bump = 1
   table.insert(fields, 'x')
@@ -51,4 +66,4 @@ if tonumber(ARGV[3]) > x then
 end
 redis.call('HSET', key, unpack(fields))
 redis.call('PEXPIREAT', key, ARGV[3])
-return {3, f[7], f[8], bump}
+return {3, f[7], f[9], f[8], bump}
