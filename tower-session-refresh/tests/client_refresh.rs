@@ -1,12 +1,11 @@
-//! Client layer against a real server on 127.0.0.1: single-flight refresh, refresh
-//! failures, sign-out.
+//! Client layer against the real server layers on 127.0.0.1 (see `client_support`):
+//! single-flight refresh, refresh failures, sign-out.
 #![cfg(feature = "client")]
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod client_support;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -21,16 +20,17 @@ use client_support::{get, Server};
 /// 100 concurrent calls across api2/api3 right after the access token expired: all
 /// succeed, and the server saw exactly one refresh.
 async fn hundred_calls_one_refresh(mode: TransferMethod, client_knows_expiry: bool) {
-    let server = Server::start(400).await;
+    // Two seconds: long enough for 100 calls on the refreshed token, so one refresh.
+    let server = Server::start(2).await;
     if !client_knows_expiry {
-        // The front-token claims an hour: the client learns of the expiry from 401s.
-        server.st.lie_ms.store(3_600_000, Ordering::Relaxed);
+        // The front-token claims an hour more: the client learns of the expiry from 401s.
+        server.st.lie_about_expiry();
     }
     let layer = SessionClientLayer::new(server.config(mode));
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
     assert_eq!(layer.handle().user_id().as_deref(), Some("alice"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.st.wait_for_expiry().await;
 
     let calls = (0..100).map(|i| {
         let client = client.clone();
@@ -91,15 +91,26 @@ async fn hundred_concurrent_401s_share_one_refresh_and_are_resent_cookie_mode() 
 
 #[tokio::test]
 async fn revoked_session_ends_in_session_expired_and_a_cleared_store() {
-    for mode in [TransferMethod::Header, TransferMethod::Cookie] {
-        let server = Server::start(60_000).await;
+    // Header mode: the client knows the token expired and refreshes before sending; cookie
+    // mode: it does not, and refreshes after the 401.
+    for (mode, knows) in [
+        (TransferMethod::Header, true),
+        (TransferMethod::Cookie, false),
+    ] {
+        let server = Server::start(1).await;
+        if !knows {
+            server.st.lie_about_expiry();
+        }
         let store = MemoryTokenStore::new();
         let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
         let client = server.client::<Full<Bytes>>(&layer);
         client.sign_in("alice").await.unwrap();
         assert!(store.load().is_some(), "{mode:?}: session saved");
 
-        server.st.revoke_all();
+        // Access tokens are verified without the store: the revocation shows at the
+        // refresh, once the access token has expired.
+        server.revoke_all().await;
+        server.st.wait_for_expiry().await;
         let err = client
             .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
             .await
@@ -128,7 +139,8 @@ async fn revoked_session_ends_in_session_expired_and_a_cleared_store() {
 
 #[tokio::test]
 async fn session_expired_as_a_response_when_configured() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(1).await;
+    server.st.lie_about_expiry();
     let config =
         tower_session_refresh::client::ClientConfig::builder(&server.url("api.example.test", ""))
             .shared_domain(".example.test".parse().unwrap())
@@ -138,7 +150,8 @@ async fn session_expired_as_a_response_when_configured() {
     let layer = SessionClientLayer::new(config);
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
-    server.st.revoke_all();
+    server.revoke_all().await;
+    server.st.wait_for_expiry().await;
     let resp = client
         .call_once(get(&server.url("api3.example.test", "/sessioninfo")))
         .await
@@ -157,15 +170,15 @@ async fn refresh_503_keeps_the_session() {
         (TransferMethod::Header, true),
         (TransferMethod::Cookie, false),
     ] {
-        let server = Server::start(300).await;
+        let server = Server::start(1).await;
         if !knows {
-            server.st.lie_ms.store(3_600_000, Ordering::Relaxed);
+            server.st.lie_about_expiry();
         }
         let store = MemoryTokenStore::new();
         let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
         let client = server.client::<Full<Bytes>>(&layer);
         client.sign_in("alice").await.unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        server.st.wait_for_expiry().await;
 
         *server.st.refresh_status.lock().unwrap() = Some(StatusCode::SERVICE_UNAVAILABLE);
         let err = client
@@ -196,11 +209,10 @@ async fn refresh_503_keeps_the_session() {
 
 #[tokio::test]
 async fn a_network_failure_keeps_the_session() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(60).await;
     let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
-    server.st.expire_access_tokens();
     // Same layer (same session), but a client whose connections go nowhere.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -226,7 +238,7 @@ async fn a_network_failure_keeps_the_session() {
 #[tokio::test]
 async fn sign_out_clears_the_session_in_both_modes() {
     for mode in [TransferMethod::Header, TransferMethod::Cookie] {
-        let server = Server::start(60_000).await;
+        let server = Server::start(60).await;
         let store = MemoryTokenStore::new();
         let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
         let client = server.client::<Full<Bytes>>(&layer);
@@ -249,7 +261,7 @@ async fn sign_out_clears_the_session_in_both_modes() {
 #[tokio::test]
 async fn a_persisted_session_is_picked_up_by_a_new_layer() {
     for mode in [TransferMethod::Header, TransferMethod::Cookie] {
-        let server = Server::start(60_000).await;
+        let server = Server::start(60).await;
         let store = MemoryTokenStore::new();
         let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
         server

@@ -1,4 +1,6 @@
-//! Which request bodies are resent after a refresh.
+//! Which request bodies are resent after a refresh (against the real server layers of
+//! `client_support`; `/upload` is behind `RequireSessionLayer`, which answers 401 before
+//! reading the body).
 #![cfg(feature = "client")]
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -39,11 +41,12 @@ fn streaming() -> (
 
 #[tokio::test]
 async fn a_streaming_body_is_not_resent_and_the_error_says_why() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(1).await;
+    server.st.lie_about_expiry(); // the client does not know when its token expires
     let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
     let client = server.client::<Boxed>(&layer);
     client.sign_in("alice").await.unwrap();
-    server.st.expire_access_tokens(); // the client does not know
+    server.st.wait_for_expiry().await;
 
     let (body, tx) = streaming();
     tx.send(Ok(Frame::data(Bytes::from_static(b"part one, "))))
@@ -85,7 +88,8 @@ async fn a_streaming_body_is_not_resent_and_the_error_says_why() {
 
 #[tokio::test]
 async fn a_streaming_body_in_response_mode_returns_the_401_with_a_notice() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(1).await;
+    server.st.lie_about_expiry(); // the client does not know when its token expires
     let config = ClientConfig::builder(&server.url("api.example.test", ""))
         .shared_domain(".example.test".parse().unwrap())
         .session_errors(SessionErrorMode::Response)
@@ -94,7 +98,7 @@ async fn a_streaming_body_in_response_mode_returns_the_401_with_a_notice() {
     let layer = SessionClientLayer::new(config);
     let client = server.client::<Boxed>(&layer);
     client.sign_in("alice").await.unwrap();
-    server.st.expire_access_tokens();
+    server.st.wait_for_expiry().await;
     let (body, tx) = streaming();
     let feeder = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -116,11 +120,12 @@ async fn a_streaming_body_in_response_mode_returns_the_401_with_a_notice() {
 
 #[tokio::test]
 async fn full_and_complete_bodies_are_resent_once() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(1).await;
+    server.st.lie_about_expiry(); // the client does not know when its token expires
     let layer = SessionClientLayer::new(server.config(TransferMethod::Cookie));
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
-    server.st.expire_access_tokens();
+    server.st.wait_for_expiry().await;
     let resp = client
         .call_once(post(
             &server.url("api2.example.test", "/upload"),
@@ -139,7 +144,7 @@ async fn full_and_complete_bodies_are_resent_once() {
 
     // A boxed body that is complete when sent is buffered and resent too.
     let client = server.client::<Boxed>(&layer);
-    server.st.expire_access_tokens();
+    server.st.wait_for_expiry().await;
     let (body, tx) = streaming();
     tx.send(Ok(Frame::data(Bytes::from_static(b"0123456789"))))
         .await
@@ -157,7 +162,8 @@ async fn full_and_complete_bodies_are_resent_once() {
 
 #[tokio::test]
 async fn a_body_over_the_replay_limit_is_not_resent() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(1).await;
+    server.st.lie_about_expiry(); // the client does not know when its token expires
     let config = ClientConfig::builder(&server.url("api.example.test", ""))
         .shared_domain(".example.test".parse().unwrap())
         .replay_limit(100)
@@ -166,7 +172,7 @@ async fn a_body_over_the_replay_limit_is_not_resent() {
     let layer = SessionClientLayer::new(config);
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
-    server.st.expire_access_tokens();
+    server.st.wait_for_expiry().await;
     let err = client
         .call_once(post(
             &server.url("api2.example.test", "/upload"),

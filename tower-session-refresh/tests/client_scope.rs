@@ -1,6 +1,7 @@
 //! The session never leaves its scope: hosts outside the shared domain on the same
-//! loopback server get neither the token nor the cookie, in both modes, including a
-//! redirect that points outside.
+//! loopback server (the real stack of `client_support`; its host guard answers 421 to
+//! them, except `evil.test`, which it lets through) get neither the token nor the cookie,
+//! in both modes, including a redirect that points outside.
 #![cfg(feature = "client")]
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -24,7 +25,7 @@ const OUTSIDE: [&str; 5] = [
 #[tokio::test]
 async fn hosts_outside_the_scope_never_get_the_session() {
     for mode in [TransferMethod::Header, TransferMethod::Cookie] {
-        let server = Server::start(60_000).await;
+        let server = Server::start(60).await;
         let layer = SessionClientLayer::new(server.config(mode));
         let client = server.client::<Full<Bytes>>(&layer);
         client.sign_in("alice").await.unwrap();
@@ -41,7 +42,12 @@ async fn hosts_outside_the_scope_never_get_the_session() {
                 .call_once(get(&server.url(host, "/anything")))
                 .await
                 .unwrap();
-            assert_eq!(resp.status(), StatusCode::OK);
+            let expected = if host == "evil.test" {
+                StatusCode::OK // let through the guard
+            } else {
+                StatusCode::MISDIRECTED_REQUEST // the host guard
+            };
+            assert_eq!(resp.status(), expected, "{host}");
         }
         // A redirect to another domain: the layer does not follow it; the caller (or a
         // redirect layer outside ours) sends the next hop through the layer again.
@@ -93,19 +99,49 @@ async fn hosts_outside_the_scope_never_get_the_session() {
 
 #[tokio::test]
 async fn responses_from_outside_cannot_plant_cookies_or_tokens() {
-    let server = Server::start(60_000).await;
-    let layer = SessionClientLayer::new(server.config(TransferMethod::Cookie));
-    let client = server.client::<Full<Bytes>>(&layer);
-    // An outside host that answers like the sign-in route is still outside: nothing kept.
-    let mut req = get(&server.url("evil.test", "/auth/demo/signin"));
-    *req.method_mut() = http::Method::POST;
-    client.call_once(req).await.unwrap();
-    assert!(!layer.handle().exists());
+    let server = Server::start(60).await;
+    for (mode, auth_mode) in [
+        (TransferMethod::Cookie, "cookie"),
+        (TransferMethod::Header, "header"),
+        (TransferMethod::Cookie, "header"),
+        (TransferMethod::Header, "cookie"),
+    ] {
+        let layer = SessionClientLayer::new(server.config(mode));
+        let client = server.client::<Full<Bytes>>(&layer);
+        // An outside host that runs the real sign-in route (the server's Set-Cookie says
+        // Domain=example.test; or st-access-token headers) is still outside: nothing kept.
+        let req = http::Request::post(server.url("evil.test", "/auth/demo/signin"))
+            .header("st-auth-mode", auth_mode)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from_static(br#"{"userId":"mallory"}"#)))
+            .unwrap();
+        let resp = client.call_once(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let planted = match auth_mode {
+            "cookie" => resp.headers().contains_key("set-cookie"),
+            _ => resp.headers().contains_key("st-access-token"),
+        };
+        assert!(planted, "{mode:?}/{auth_mode}: the server did send tokens");
+        assert!(!layer.handle().exists(), "{mode:?}/{auth_mode}");
+        // The next in-scope call carries nothing from evil.test.
+        let resp = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNAUTHORIZED,
+            "{mode:?}/{auth_mode}"
+        );
+        let last = server.st.seen().pop().unwrap();
+        assert!(!last.headers.contains_key("authorization"));
+        assert!(!last.headers.contains_key("cookie"), "{mode:?}/{auth_mode}");
+    }
 }
 
 #[tokio::test]
 async fn without_a_shared_domain_only_the_api_host_is_in_scope() {
-    let server = Server::start(60_000).await;
+    let server = Server::start(60).await;
     let config =
         tower_session_refresh::client::ClientConfig::builder(&server.url("api.example.test", ""))
             .build()

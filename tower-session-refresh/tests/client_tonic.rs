@@ -1,6 +1,8 @@
 //! A tonic client (`tonic-health`) over a tonic `Channel` through the client layer,
-//! against a server that checks the session on gRPC calls (grpc-status 16 when the access
-//! token is expired) and serves the refresh route on the same HTTP/2 connection.
+//! against the real server layers of `client_support`: tonic-health's `HealthServer`
+//! behind `SessionCookieLayer` + `RequireSessionLayer` (grpc-status 16 when the access
+//! token is expired), with `RefreshService` answering the refresh route on the same
+//! listener and HTTP/2 connection (an axum router in front of both).
 //! Needs the crate's `tonic` dependency (enabled by `--all-features`).
 #![cfg(all(feature = "client", feature = "tonic"))]
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -8,7 +10,6 @@
 mod client_support;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -36,7 +37,7 @@ async fn health_client(
 
 #[tokio::test]
 async fn expired_token_is_refreshed_before_the_grpc_call() {
-    let server = Server::start(300).await;
+    let server = Server::start(1).await;
     let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
     server
         .client::<Full<Bytes>>(&layer)
@@ -44,7 +45,7 @@ async fn expired_token_is_refreshed_before_the_grpc_call() {
         .await
         .unwrap();
     let mut health = health_client(&server, &layer).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    server.st.wait_for_expiry().await;
 
     let resp = health
         .check(HealthCheckRequest {
@@ -58,8 +59,9 @@ async fn expired_token_is_refreshed_before_the_grpc_call() {
 
 #[tokio::test]
 async fn unauthenticated_grpc_status_triggers_one_refresh_and_one_resend() {
-    let server = Server::start(60_000).await;
-    server.st.lie_ms.store(3_600_000, Ordering::Relaxed);
+    // Two seconds, so that the first call lands before the token expires.
+    let server = Server::start(2).await;
+    server.st.lie_about_expiry();
     let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
     server
         .client::<Full<Bytes>>(&layer)
@@ -75,7 +77,7 @@ async fn unauthenticated_grpc_status_triggers_one_refresh_and_one_resend() {
         .unwrap();
     assert_eq!(ok.into_inner().status(), ServingStatus::Serving);
 
-    server.st.expire_access_tokens(); // the client does not know: it gets grpc-status 16
+    server.st.wait_for_expiry().await; // the client does not know: it gets grpc-status 16
     let resp = health
         .check(HealthCheckRequest {
             service: String::new(),
@@ -92,8 +94,10 @@ async fn unauthenticated_grpc_status_triggers_one_refresh_and_one_resend() {
         .count();
     assert_eq!(grpc_calls, 3, "one ok call, one rejected, one resent");
 
-    // A revoked session: the tonic call fails with the typed error inside the status.
-    server.st.revoke_all();
+    // A revoked session (noticed at the refresh, once the access token has expired): the
+    // tonic call fails with the typed error inside the status.
+    server.revoke_all().await;
+    server.st.wait_for_expiry().await;
     let status = health
         .check(HealthCheckRequest {
             service: String::new(),

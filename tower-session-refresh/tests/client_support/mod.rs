@@ -1,29 +1,65 @@
-//! A small server speaking the SuperTokens session protocol on 127.0.0.1, for the client
-//! tests: sign-in, refresh (rotation), sign-out, `/sessioninfo`, `/upload`, a gRPC health
-//! service behind a session check, and hosts outside the shared domain on the same
-//! listener. Every request is logged.
+//! The client tests' server: the **real** server layers on 127.0.0.1, composed as
+//! `examples/multi-api/src/app.rs` does:
+//!
+//! ```text
+//! observe            (test only: request log, /upload counter, front-token rewrite)
+//!  -> HostGuard      .example.test (+ evil.test, see below); other hosts: 421
+//!   -> SessionCookie the SessionTokens handle (Domain=example.test cookies or headers)
+//!    -> by host      api: {base}/demo/signin (SessionManager::create), refresh, signout,
+//!                         /sessioninfo, /upload, gRPC health (all three behind RequireSession)
+//!                    api2, api3: /sessioninfo, /upload (RequireSession), /redirect-out
+//!                    evil.test: the same sign-in route, and 200 for anything else
+//! ```
+//!
+//! What the tests observe or steer is a thin wrapper around the real pieces, never a
+//! replacement of them:
+//!
+//! - `refreshes` counts requests to the refresh route (a counter around `RefreshService`);
+//!   `refresh_status` makes that route answer with a status instead (an outage), without
+//!   reaching `RefreshService`.
+//! - `revoke_all` revokes through `SessionManager`; access tokens are verified without the
+//!   store, so a revoked session is noticed at the next refresh: tests wait for the access
+//!   token to expire (`wait_for_expiry`; lifetimes are whole seconds).
+//! - `lie_about_expiry` rewrites the `front-token` the real server sent (+1 h on `ate`) so
+//!   that the client does not know its token expired and learns it from a 401 /
+//!   grpc-status 16. The real server cannot produce that on its own (its `front-token`
+//!   always tells the truth), so this stays a response rewrite.
+//! - `evil.test` is let through the guard (`allow_host`) and answers the real sign-in
+//!   route, so that "a host outside the shared domain that sends session tokens" is a real
+//!   server's response. The other outside hosts get the guard's 421.
 #![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::Response;
+use axum::routing;
+use axum::Router;
 use base64::Engine as _;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, Full};
 use tower::ServiceExt;
+use tower_domain_guard::{EffectiveHost, HostGuardLayer};
 use tower_layer::Layer;
+use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_refresh::client::connect::{http_client, Connector, HttpClient};
 use tower_session_refresh::client::{
     ClientConfig, SessionClient, SessionClientLayer, SharedDomain, TransferMethod,
 };
+use tower_session_refresh::keys::{KeySet, SigningKey};
+use tower_session_refresh::session::{
+    RefreshService, RequireSessionLayer, Session, SessionConfig, SessionManager, SignOutService,
+};
+use tower_session_refresh::store::MemoryStore;
 
+/// One request as it reached the server (before the host guard).
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub host: String,
@@ -42,138 +78,60 @@ impl Seen {
     }
 }
 
-struct Sess {
-    user: String,
-    refresh: String,
-    revoked: bool,
-}
-
+/// What the tests observe and steer.
 #[derive(Default)]
 pub struct St {
+    /// Requests that reached the refresh route.
     pub refreshes: AtomicUsize,
+    /// Requests to `/upload` (counted before the session check).
     pub uploads: AtomicUsize,
+    /// When set, the refresh route answers this status (with a JSON message) instead.
     pub refresh_status: Mutex<Option<StatusCode>>,
-    /// Access-token lifetime, ms.
-    pub ttl_ms: AtomicU64,
-    /// If set, the `front-token` claims this much longer than the real lifetime (ms), so
-    /// the client does not know the token expired and only learns it from a 401.
-    pub lie_ms: AtomicU64,
-    sessions: Mutex<HashMap<String, Sess>>,
-    access: Mutex<HashMap<String, (String, u64)>>,
-    counter: AtomicU64,
-    pub log: Mutex<Vec<Seen>>,
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+    lie: AtomicBool,
+    /// The true `ate` (ms) of the newest `front-token` the server sent.
+    latest_ate_ms: AtomicU64,
+    users: Mutex<BTreeSet<String>>,
+    log: Mutex<Vec<Seen>>,
 }
 
 impl St {
-    fn token(&self, prefix: &str) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!("{prefix}{n}x{}", now_ms())
-    }
-
-    pub fn revoke_all(&self) {
-        for s in self.sessions.lock().unwrap().values_mut() {
-            s.revoked = true;
-        }
-        self.access.lock().unwrap().clear();
-    }
-
-    /// Expire every access token now (the client is not told).
-    pub fn expire_access_tokens(&self) {
-        for v in self.access.lock().unwrap().values_mut() {
-            v.1 = 0;
-        }
-    }
-
     pub fn seen(&self) -> Vec<Seen> {
         self.log.lock().unwrap().clone()
     }
 
-    /// Issues tokens for `sid` in `mode` onto `resp`.
-    fn issue(&self, sid: &str, user: &str, cookie: bool, headers: &mut HeaderMap) {
-        let refresh = self.token("rt");
-        self.sessions.lock().unwrap().insert(
-            sid.to_owned(),
-            Sess {
-                user: user.to_owned(),
-                refresh: refresh.clone(),
-                revoked: false,
-            },
-        );
-        let exp = now_ms() + self.ttl_ms.load(Ordering::Relaxed);
-        let at = self.token("at");
-        self.access
-            .lock()
-            .unwrap()
-            .insert(at.clone(), (sid.to_owned(), exp));
-        let ate = exp + self.lie_ms.load(Ordering::Relaxed);
-        let front = serde_json::json!({"uid": user, "ate": ate, "up": {"sub": user, "iat": now_ms() / 1000}});
-        let front = base64::engine::general_purpose::STANDARD.encode(front.to_string());
-        headers.insert("front-token", front.parse().unwrap());
-        if cookie {
-            headers.append(
-                "set-cookie",
-                format!("sAccessToken={at}; Domain=example.test; Path=/; HttpOnly; Max-Age=31536000; SameSite=Lax").parse().unwrap(),
-            );
-            headers.append(
-                "set-cookie",
-                format!("sRefreshToken={refresh}; Domain=example.test; Path=/auth/session/refresh; HttpOnly; Max-Age=8640000; SameSite=Lax").parse().unwrap(),
-            );
-        } else {
-            headers.insert("st-access-token", at.parse().unwrap());
-            headers.insert("st-refresh-token", refresh.parse().unwrap());
+    /// From now on, every `front-token` claims an hour more than the truth.
+    pub fn lie_about_expiry(&self) {
+        self.lie.store(true, Ordering::SeqCst);
+    }
+
+    /// Sleeps until the newest access token the server issued has expired on the server.
+    pub async fn wait_for_expiry(&self) {
+        let ate = self.latest_ate_ms.load(Ordering::SeqCst);
+        assert!(ate > 0, "no access token issued yet");
+        let target = UNIX_EPOCH + Duration::from_millis(ate + 150);
+        if let Ok(wait) = target.duration_since(SystemTime::now()) {
+            tokio::time::sleep(wait).await;
         }
     }
 
-    fn clear(headers: &mut HeaderMap) {
-        headers.insert("front-token", HeaderValue::from_static("remove"));
-        headers.append("set-cookie", HeaderValue::from_static("sAccessToken=; Domain=example.test; Path=/; HttpOnly; Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
-        headers.append("set-cookie", HeaderValue::from_static("sRefreshToken=; Domain=example.test; Path=/auth/session/refresh; HttpOnly; Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
-        headers.insert("st-access-token", HeaderValue::from_static(""));
-        headers.insert("st-refresh-token", HeaderValue::from_static(""));
-    }
-
-    /// (token, from a cookie?) : Authorization: Bearer wins over the cookie.
-    fn read_token(headers: &HeaderMap, cookie_name: &str) -> Option<(String, bool)> {
-        if let Some(b) = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        {
-            return Some((b.to_owned(), false));
+    /// Records the response's `front-token` expiry; lies about it when asked to.
+    fn rewrite_front_token(&self, headers: &mut HeaderMap) {
+        let Some(raw) = headers.get("front-token").and_then(|v| v.to_str().ok()) else {
+            return;
+        };
+        if raw == "remove" {
+            return;
         }
-        let cookies = headers.get("cookie")?.to_str().ok()?;
-        cookies.split(';').find_map(|c| {
-            let (n, v) = c.trim().split_once('=')?;
-            (n == cookie_name && !v.is_empty()).then(|| (v.to_owned(), true))
-        })
-    }
-
-    /// The session's user if the access token is valid now.
-    fn verify(&self, headers: &HeaderMap) -> Result<(String, String), &'static str> {
-        let (at, _) = Self::read_token(headers, "sAccessToken").ok_or("unauthorised")?;
-        let (sid, exp) = self
-            .access
-            .lock()
-            .unwrap()
-            .get(&at)
-            .cloned()
-            .ok_or("try refresh token")?;
-        if exp <= now_ms() {
-            return Err("try refresh token");
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut front: serde_json::Value =
+            serde_json::from_slice(&engine.decode(raw).unwrap()).unwrap();
+        let ate = front["ate"].as_u64().unwrap();
+        self.latest_ate_ms.store(ate, Ordering::SeqCst);
+        if self.lie.load(Ordering::SeqCst) {
+            front["ate"] = (ate + 3_600_000).into();
+            let encoded = engine.encode(front.to_string());
+            headers.insert("front-token", encoded.parse().unwrap());
         }
-        let sessions = self.sessions.lock().unwrap();
-        let s = sessions.get(&sid).ok_or("unauthorised")?;
-        if s.revoked {
-            return Err("unauthorised");
-        }
-        Ok((s.user.clone(), sid))
     }
 }
 
@@ -185,7 +143,7 @@ fn json(status: StatusCode, v: serde_json::Value) -> Response {
         .unwrap()
 }
 
-async fn handle(State((st, health)): State<(Arc<St>, HealthSvc)>, req: Request) -> Response {
+fn host_of(req: &Request) -> String {
     let host = req
         .headers()
         .get("host")
@@ -193,139 +151,199 @@ async fn handle(State((st, health)): State<(Arc<St>, HealthSvc)>, req: Request) 
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
         .unwrap_or_default();
-    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    host.split(':').next().unwrap_or("").to_ascii_lowercase()
+}
+
+/// Outermost, test only: logs the request, counts uploads, rewrites `front-token`.
+async fn observe(State(st): State<Arc<St>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    if path == "/upload" {
+        st.uploads.fetch_add(1, Ordering::SeqCst);
+    }
     st.log.lock().unwrap().push(Seen {
-        host: host.clone(),
-        path: path.clone(),
+        host: host_of(&req),
+        path,
         headers: req.headers().clone(),
     });
-    if !(host == "example.test" || host.ends_with(".example.test")) {
-        return json(StatusCode::OK, serde_json::json!({"outside": host}));
+    let mut resp = next.run(req).await;
+    st.rewrite_front_token(resp.headers_mut());
+    resp
+}
+
+#[derive(Clone)]
+struct Auth {
+    st: Arc<St>,
+    manager: SessionManager,
+    refresh: RefreshService,
+}
+
+/// `POST {base}/demo/signin` `{"userId": …}`: `SessionManager::create` in the transfer
+/// method the request asks for, as the demo does.
+async fn sign_in(State(auth): State<Auth>, req: Request) -> Response {
+    let tokens = req.extensions().get::<SessionTokens>().cloned().unwrap();
+    let body = req.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let user = v["userId"].as_str().unwrap_or("nobody").to_owned();
+    auth.st.users.lock().unwrap().insert(user.clone());
+    match auth
+        .manager
+        .create(&tokens, &user, serde_json::json!({}))
+        .await
+    {
+        Ok(_) => json(StatusCode::OK, serde_json::json!({"status": "OK"})),
+        Err(e) => e.to_response().map(Body::from),
     }
-    let method = req.method().clone();
-    match (method.as_str(), path.as_str()) {
-        ("POST", "/auth/demo/signin") => {
-            let cookie = req.headers().get("st-auth-mode").map(|v| v.as_bytes()) == Some(b"cookie");
-            let body = req.into_body().collect().await.unwrap().to_bytes();
-            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let user = v["userId"].as_str().unwrap_or("nobody").to_owned();
-            let sid = st.token("s");
-            let mut resp = json(StatusCode::OK, serde_json::json!({"status": "OK"}));
-            st.issue(&sid, &user, cookie, resp.headers_mut());
+}
+
+/// The refresh route: a counter and an outage switch around the real `RefreshService`.
+async fn refresh(State(auth): State<Auth>, req: Request) -> Response {
+    auth.st.refreshes.fetch_add(1, Ordering::SeqCst);
+    let status = *auth.st.refresh_status.lock().unwrap();
+    if let Some(status) = status {
+        return json(status, serde_json::json!({"message": "unavailable"}));
+    }
+    let Ok(resp) = auth.refresh.oneshot(req).await;
+    resp.map(Body::new)
+}
+
+async fn session_info(req: Request) -> Response {
+    let session = req.extensions().get::<Session>().unwrap();
+    let host = req.extensions().get::<EffectiveHost>().unwrap();
+    json(
+        StatusCode::OK,
+        serde_json::json!({
+            "userId": session.user_id(),
+            "sessionHandle": session.handle(),
+            "servedBy": host.as_str(),
+        }),
+    )
+}
+
+async fn upload(req: Request) -> Response {
+    let n = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes().len(),
+        Err(_) => 0,
+    };
+    json(StatusCode::OK, serde_json::json!({"bytes": n}))
+}
+
+async fn redirect_out() -> Response {
+    Response::builder()
+        .status(StatusCode::TEMPORARY_REDIRECT)
+        .header("location", "http://evil.test/landing")
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn outside(req: Request) -> Response {
+    json(
+        StatusCode::OK,
+        serde_json::json!({"outside": host_of(&req)}),
+    )
+}
+
+async fn by_host(State(hosts): State<Arc<HashMap<String, Router>>>, req: Request) -> Response {
+    let host = req
+        .extensions()
+        .get::<EffectiveHost>()
+        .map(|h| h.as_str().to_owned())
+        .unwrap_or_default();
+    match hosts.get(&host) {
+        Some(router) => {
+            let Ok(resp) = router.clone().oneshot(req).await;
             resp
         }
-        ("POST", "/auth/session/refresh") => {
-            st.refreshes.fetch_add(1, Ordering::SeqCst);
-            if let Some(s) = *st.refresh_status.lock().unwrap() {
-                return json(s, serde_json::json!({"message": "unavailable"}));
-            }
-            let unauthorised = || {
-                let mut r = json(
-                    StatusCode::UNAUTHORIZED,
-                    serde_json::json!({"message": "unauthorised"}),
-                );
-                St::clear(r.headers_mut());
-                r
-            };
-            let Some((rt, from_cookie)) = St::read_token(req.headers(), "sRefreshToken") else {
-                return unauthorised();
-            };
-            if from_cookie && !req.headers().contains_key("rid") {
-                return unauthorised();
-            }
-            let found = {
-                let sessions = st.sessions.lock().unwrap();
-                sessions
-                    .iter()
-                    .find(|(_, s)| s.refresh == rt && !s.revoked)
-                    .map(|(sid, s)| (sid.clone(), s.user.clone()))
-            };
-            let Some((sid, user)) = found else {
-                return unauthorised();
-            };
-            let mut resp = json(StatusCode::OK, serde_json::json!({}));
-            st.issue(&sid, &user, from_cookie, resp.headers_mut());
-            resp
-        }
-        ("POST", "/auth/signout") => match st.verify(req.headers()) {
-            Ok((_, sid)) => {
-                if let Some(s) = st.sessions.lock().unwrap().get_mut(&sid) {
-                    s.revoked = true;
-                }
-                let mut r = json(StatusCode::OK, serde_json::json!({"status": "OK"}));
-                St::clear(r.headers_mut());
-                r
-            }
-            Err(m) => json(StatusCode::UNAUTHORIZED, serde_json::json!({"message": m})),
-        },
-        (_, "/sessioninfo") => match st.verify(req.headers()) {
-            Ok((user, sid)) => json(
-                StatusCode::OK,
-                serde_json::json!({"userId": user, "sessionHandle": sid, "servedBy": host}),
-            ),
-            Err(m) => json(StatusCode::UNAUTHORIZED, serde_json::json!({"message": m})),
-        },
-        ("POST", "/upload") => {
-            st.uploads.fetch_add(1, Ordering::SeqCst);
-            let verified = st.verify(req.headers());
-            let n = match req.into_body().collect().await {
-                Ok(b) => b.to_bytes().len(),
-                Err(_) => 0,
-            };
-            match verified {
-                Ok(_) => json(StatusCode::OK, serde_json::json!({"bytes": n})),
-                Err(m) => json(StatusCode::UNAUTHORIZED, serde_json::json!({"message": m})),
-            }
-        }
-        (_, p) if p.starts_with("/grpc.health.v1.Health/") => match st.verify(req.headers()) {
-            Ok(_) => health.oneshot(req).await.unwrap(),
-            Err(m) => Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "application/grpc")
-                .header("grpc-status", "16")
-                .header("grpc-message", m.replace(' ', "%20"))
-                .body(Body::empty())
-                .unwrap(),
-        },
-        ("GET", "/redirect-out") => Response::builder()
-            .status(StatusCode::TEMPORARY_REDIRECT)
-            .header("location", "http://evil.test/landing")
-            .body(Body::empty())
-            .unwrap(),
-        _ => json(
+        None => json(
             StatusCode::NOT_FOUND,
-            serde_json::json!({"message": "not found"}),
+            serde_json::json!({"message": "no such host here"}),
         ),
     }
 }
 
-type HealthSvc = tower::util::BoxCloneSyncService<Request, Response, std::convert::Infallible>;
-
 pub struct Server {
     pub addr: SocketAddr,
     pub st: Arc<St>,
+    pub manager: SessionManager,
 }
 
 impl Server {
-    pub async fn start(ttl_ms: u64) -> Self {
-        let st = Arc::new(St::default());
-        st.ttl_ms.store(ttl_ms, Ordering::Relaxed);
-        let (_reporter, health) = tonic_health::server::health_reporter();
-        let health: HealthSvc = tower::util::BoxCloneSyncService::new(
-            ServiceExt::<Request>::map_response(health, |r: http::Response<tonic::body::Body>| {
-                r.map(Body::new)
-            }),
-        );
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state((st.clone(), health));
+    /// The real stack with access tokens living `ttl_secs` seconds.
+    pub async fn start(ttl_secs: u64) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let port = addr.port();
+        let st = Arc::new(St::default());
+
+        let domain = SharedDomain::parse(".example.test").unwrap();
+        let cookies = SessionCookieConfig::builder()
+            .shared_domain(domain.clone())
+            .api_domain(format!("http://api.example.test:{port}"))
+            .website_domain(format!("http://www.example.test:{port}"))
+            .build()
+            .unwrap();
+        let config = SessionConfig::builder(cookies.clone())
+            .api_domain(format!("http://api.example.test:{port}"))
+            .access_token_lifetime(Duration::from_secs(ttl_secs))
+            .keys(KeySet::new(SigningKey::generate_ed25519("k1").unwrap()))
+            .store(MemoryStore::new())
+            .build()
+            .unwrap();
+        let manager = SessionManager::new(config.clone()).unwrap();
+        let auth = Auth {
+            st: st.clone(),
+            manager: manager.clone(),
+            refresh: RefreshService::new(config.clone()).unwrap(),
+        };
+
+        // The gRPC health service behind the session check, like any protected route.
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let protected = || {
+            Router::new()
+                .route(
+                    "/sessioninfo",
+                    routing::get(session_info).post(session_info),
+                )
+                .route("/upload", routing::post(upload))
+                .route_service("/grpc.health.v1.Health/{method}", health.clone())
+                .route_layer(RequireSessionLayer::new(config.clone()))
+                .route("/redirect-out", routing::get(redirect_out))
+        };
+        let sign_in_route = || Router::new().route("/auth/demo/signin", routing::post(sign_in));
+        let api = sign_in_route()
+            .route(config.refresh_path(), routing::post(refresh).get(refresh))
+            .with_state(auth.clone())
+            .route_service(
+                config.signout_path(),
+                SignOutService::new(config.clone()).unwrap(),
+            )
+            .merge(protected());
+        let evil = sign_in_route().fallback(outside).with_state(auth);
+
+        let mut hosts: HashMap<String, Router> = HashMap::new();
+        hosts.insert("api.example.test".into(), api);
+        hosts.insert("api2.example.test".into(), protected());
+        hosts.insert("api3.example.test".into(), protected());
+        hosts.insert("evil.test".into(), evil);
+
+        let guard = HostGuardLayer::new(domain).allow_host("evil.test").unwrap();
+        let app = Router::new()
+            .fallback(by_host)
+            .with_state(Arc::new(hosts))
+            .layer(SessionCookieLayer::new(cookies))
+            .layer(guard)
+            .layer(axum::middleware::from_fn_with_state(st.clone(), observe));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { addr, st }
+        Self { addr, st, manager }
+    }
+
+    /// Revokes every session signed in so far, through `SessionManager`.
+    pub async fn revoke_all(&self) {
+        let users: Vec<String> = self.st.users.lock().unwrap().iter().cloned().collect();
+        for user in users {
+            self.manager.revoke_all(&user).await.unwrap();
+        }
     }
 
     pub fn url(&self, host: &str, path: &str) -> String {
