@@ -139,3 +139,58 @@ async fn rotations_race_across_threads() {
         RotateOutcome::Theft { .. }
     ));
 }
+
+/// Touching an expired session (get, rotate, list) evicts it and its user-index entry at
+/// once, without waiting for a sweep; time is moved with the test clock.
+#[tokio::test]
+async fn expired_sessions_are_evicted_when_touched() {
+    let now = Arc::new(Mutex::new(SystemTime::now()));
+    let clock = now.clone();
+    let store = MemoryStore::with_clock(Arc::new(move || *clock.lock().expect("clock")));
+    let start = *now.lock().expect("clock");
+    for handle in ["a", "b", "c"] {
+        store
+            .create(NewSession {
+                handle: handle.into(),
+                user_id: "alice".into(),
+                tenant_id: "public".into(),
+                payload: None,
+                refresh_hash: hash(handle),
+                expires_at: start + Duration::from_secs(10),
+            })
+            .await
+            .expect("create");
+    }
+    // Rotation slides "c" past the others' expiry.
+    assert!(matches!(
+        store
+            .rotate(
+                "c",
+                &hash("c"),
+                &hash("c1"),
+                start + Duration::from_secs(100)
+            )
+            .await
+            .expect("rotate"),
+        RotateOutcome::Rotated { .. }
+    ));
+    *now.lock().expect("clock") = start + Duration::from_secs(11);
+    assert_eq!(store.len(), 3, "nothing swept yet");
+    assert!(store.get("a").await.expect("get").is_none());
+    assert_eq!(store.len(), 2, "get evicted a");
+    let listed: Vec<String> = store
+        .list("alice")
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.handle)
+        .collect();
+    assert_eq!(listed, ["c"]);
+    assert_eq!(store.len(), 1, "list evicted b");
+    assert_eq!(
+        store.revoke_all("alice").await.expect("revoke_all"),
+        ["c"],
+        "the index holds exactly the live session"
+    );
+    assert!(store.is_empty());
+}

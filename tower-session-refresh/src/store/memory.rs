@@ -264,15 +264,15 @@ impl SessionStore for MemoryStore {
                     return RotateOutcome::Unauthorised;
                 }
                 family.info.expires_at = expires_at;
-                RotateOutcome::Rotated {
+                let outcome = RotateOutcome::Rotated {
                     session: family.info.clone(),
                     parent_hash: presented.to_owned(),
-                }
+                };
+                self.note_write(inner);
+                outcome
             },
             RotateOutcome::Unauthorised,
         );
-        let mut inner = self.lock();
-        self.note_write(&mut inner);
         ready(outcome)
     }
 
@@ -333,16 +333,19 @@ impl SessionStore for MemoryStore {
 
     fn list<'a>(&'a self, user_id: &'a str) -> StoreFuture<'a, Vec<SessionInfo>> {
         let now = (self.clock)();
-        let inner = self.lock();
-        let mut sessions: Vec<SessionInfo> = inner
-            .by_user
-            .get(user_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|h| inner.sessions.get(h))
-            .filter(|f| f.info.expires_at > now)
-            .map(|f| f.info.clone())
-            .collect();
+        let mut inner = self.lock();
+        let mut sessions = Vec::new();
+        let mut expired = Vec::new();
+        for handle in inner.by_user.get(user_id).into_iter().flatten() {
+            match inner.sessions.get(handle) {
+                Some(family) if family.info.expires_at > now => sessions.push(family.info.clone()),
+                _ => expired.push(handle.clone()),
+            }
+        }
+        // Listing touches the user's sessions: drop the expired ones now.
+        for handle in expired {
+            inner.remove(&handle);
+        }
         sessions.sort_by(|a, b| a.handle.cmp(&b.handle));
         ready(sessions)
     }
