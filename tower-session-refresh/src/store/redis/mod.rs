@@ -75,8 +75,8 @@ impl RedisStoreConfig {
 /// Sessions in Redis, shared by any number of auth processes and machines.
 ///
 /// Requires **Redis 6.2 or newer** (tested with 7.0; the scripts themselves only use
-/// commands Redis has had since 4.0, but older servers are not supported). Every check-and-write of one
-/// session (rotation, promotion, theft detection, revocation, payload update) runs as one
+/// commands Redis has had since 4.0, but older servers are not supported). Every
+/// check-and-write of one session (rotation, promotion, theft detection, revocation, payload update) runs as one
 /// Lua script on the server, loaded once and called by SHA (`EVALSHA`, with an automatic
 /// `SCRIPT LOAD` on `NOSCRIPT`), so two processes refreshing one session at the same moment
 /// behave exactly like one process refreshing it twice.
@@ -94,6 +94,14 @@ impl RedisStoreConfig {
 /// its handle, which is all a refresh token carries, and each user index lives in the slot
 /// of its user. The prefix must not contain `{` or `}`.
 ///
+/// *Why not one slot per user* (user id as the hash tag of both keys, so one script could
+/// update session and index together): the refresh route knows only the handle (the
+/// refresh token is `<handle>.<secret>`), so the handle would have to carry the user's
+/// tag, which puts a user-derived value into every token and cookie and lets the store
+/// dictate how handles are made. And the index would gain nothing a refresh needs: with
+/// the score slack below, a refresh does not touch it at all. The price of two slots is
+/// that the index is advisory (next section); it is never trusted for authorisation.
+///
 /// The session hash holds no secrets, only SHA-256 hex of refresh tokens:
 ///
 /// | field | meaning |
@@ -104,7 +112,7 @@ impl RedisStoreConfig {
 /// | `p` | access-token payload, JSON object (absent: none) |
 /// | `h` | hash of the head (current, promoted) refresh token |
 /// | `c` | JSON array of the head's unused children (at most [`MAX_CHILDREN`]) |
-/// | `r` | JSON array of retired heads (at most [`MAX_RETIRED`]) |
+/// | `r` | JSON array of retired hashes: former heads and the siblings of promoted children (at most [`MAX_RETIRED`], oldest dropped first) |
 /// | `e` | expiry, ms since the Unix epoch |
 /// | `x` | the score this session has in its user index (never below `e`) |
 ///
@@ -114,7 +122,8 @@ impl RedisStoreConfig {
 /// the expiry past the session's index score `x`: the script then raises `x` to the new
 /// expiry plus [`index_slack`](RedisStoreConfig::index_slack) and the store writes the new
 /// score to the user index (a second round trip, to the user's slot). With the default
-/// slack of one day, a session refreshed every hour costs one index write a day.
+/// slack of one day, a session refreshed every hour costs one index write a day. A
+/// detected theft costs a second round trip too (the revoked session leaves its index).
 ///
 /// Because the index lives in another slot, it is updated by separate commands after the
 /// atomic script: it is advisory. A score is always at or after its session's expiry, so
