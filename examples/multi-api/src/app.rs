@@ -28,6 +28,9 @@ use tower_http::{
 use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_refresh::{
     keys::{KeySet, SigningKey},
+    keystore::{
+        ManagedKeys, ManagedKeysConfig, MemoryKeyStore, RedisKeyStore, RedisKeyStoreConfig,
+    },
     session::{
         cors, AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
         SessionManager, SignOutService,
@@ -97,21 +100,6 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         session = session.verifier(AccessTokenVerifier::new(jwks));
         None
     } else {
-        let signing = match &args.signing_key {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    flag_error(
-                        "--signing-key",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?;
-                SigningKey::from_pem_or_jwk(&text)
-                    .map_err(|e| flag_error("--signing-key", e.to_string()))?
-            }
-            None => SigningKey::generate_ed25519("k1")
-                .map_err(|e| flag_error("--signing-key", format!("cannot generate a key: {e}")))?,
-        };
-        let keys = KeySet::new(signing);
         let store: Arc<dyn SessionStore> = match &args.store {
             StoreChoice::Memory => Arc::new(MemoryStore::new()),
             // Lazy: a Redis that is down at start-up gives 503 on the auth routes until it
@@ -120,6 +108,38 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
                 RedisStore::lazy(url, RedisStoreConfig::default())
                     .map_err(|e| flag_error("--store", e.to_string()))?,
             ),
+        };
+        let keys = match &args.signing_key {
+            // A fixed key from configuration: nothing is generated or stored.
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    flag_error(
+                        "--signing-key",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                KeySet::new(
+                    SigningKey::from_pem_or_jwk(&text)
+                        .map_err(|e| flag_error("--signing-key", e.to_string()))?,
+                )
+            }
+            // Keys kept in the store, shared by every auth process on it and rotated every
+            // --key-rotation; they load in the background (503 on auth routes until then).
+            None => {
+                let config = ManagedKeysConfig::new(args.key_rotation, args.access_token_ttl);
+                let managed = match &args.store {
+                    StoreChoice::Memory => ManagedKeys::start(MemoryKeyStore::new(), config).await,
+                    StoreChoice::Redis(url) => {
+                        let key_store = RedisKeyStore::new(url, RedisKeyStoreConfig::default())
+                            .map_err(|e| flag_error("--store", e.to_string()))?;
+                        ManagedKeys::start(key_store, config).await
+                    }
+                };
+                session = session
+                    .verifier(managed.verifier())
+                    .keys_may_be_pending(true);
+                managed.key_set()
+            }
         };
         session = session.keys(keys.clone()).shared_store(store);
         Some(keys)

@@ -137,6 +137,7 @@ pub(crate) struct ConfigInner {
     pub(crate) keys: Option<KeySet>,
     pub(crate) verifier: AccessTokenVerifier,
     pub(crate) store: Option<Arc<dyn SessionStore>>,
+    pub(crate) keys_may_be_pending: bool,
     pub(crate) issuer: Option<String>,
     pub(crate) tenant: String,
     pub(crate) signout_path: String,
@@ -171,6 +172,7 @@ impl SessionConfig {
             keys: None,
             verifier: None,
             store: None,
+            keys_may_be_pending: false,
         }
     }
 
@@ -231,7 +233,9 @@ impl SessionConfig {
         what: &'static str,
     ) -> Result<(KeySet, Arc<dyn SessionStore>), SessionConfigError> {
         match (&self.inner.keys, &self.inner.store) {
-            (Some(keys), Some(store)) if keys.signing_kid().is_some() => {
+            (Some(keys), Some(store))
+                if self.inner.keys_may_be_pending || keys.signing_kid().is_some() =>
+            {
                 Ok((keys.clone(), store.clone()))
             }
             _ => Err(SessionConfigError::NotAnAuthServer(what)),
@@ -249,6 +253,7 @@ pub struct SessionConfigBuilder {
     keys: Option<KeySet>,
     verifier: Option<AccessTokenVerifier>,
     store: Option<Arc<dyn SessionStore>>,
+    keys_may_be_pending: bool,
 }
 
 impl fmt::Debug for SessionConfigBuilder {
@@ -318,6 +323,17 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Accept a key set that has no signing key **yet**: keys kept in a store
+    /// ([`ManagedKeys`](crate::keystore::ManagedKeys)) load in the background, and a store
+    /// that is down at start-up must not stop the process from starting. Until a signing
+    /// key is there, sign-in, refresh and promotion answer 503 (nothing is cleared, so
+    /// nobody is signed out) and protected routes verify with the keys already known.
+    /// Default `false`: a key set without a signing key is a configuration error.
+    pub fn keys_may_be_pending(mut self, pending: bool) -> Self {
+        self.keys_may_be_pending = pending;
+        self
+    }
+
     /// Validates everything.
     pub fn build(self) -> Result<SessionConfig, SessionConfigError> {
         if self.access_lifetime < Duration::from_secs(1)
@@ -338,7 +354,10 @@ impl SessionConfigBuilder {
             (None, Some(keys)) => AccessTokenVerifier::new(keys.clone()),
             (None, None) => return Err(SessionConfigError::NoKeys),
         };
-        if self.store.is_some() && self.keys.as_ref().and_then(KeySet::signing_kid).is_none() {
+        if self.store.is_some()
+            && !self.keys_may_be_pending
+            && self.keys.as_ref().and_then(KeySet::signing_kid).is_none()
+        {
             return Err(SessionConfigError::StoreWithoutSigningKey);
         }
         let base = self.cookies.api_base_path().to_owned();
@@ -360,6 +379,7 @@ impl SessionConfigBuilder {
                 keys: self.keys,
                 verifier,
                 store: self.store,
+                keys_may_be_pending: self.keys_may_be_pending,
                 issuer,
                 tenant: "public".to_owned(),
             }),

@@ -198,7 +198,9 @@ impl SessionError {
         match self {
             SessionError::ProtectedClaim(_) => StatusCode::BAD_REQUEST,
             SessionError::UnknownSession => StatusCode::UNAUTHORIZED,
-            SessionError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SessionError::Store(_) | SessionError::Token(TokenError::NoSigningKey) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             SessionError::Token(_) | SessionError::Random => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -210,6 +212,7 @@ impl SessionError {
             SessionError::ProtectedClaim(_) => "the payload uses a protected claim name",
             SessionError::UnknownSession => MSG_UNAUTHORISED,
             SessionError::Store(_) => "session store unavailable",
+            SessionError::Token(TokenError::NoSigningKey) => "signing keys unavailable",
             SessionError::Token(_) | SessionError::Random => "internal error",
         };
         let body =
