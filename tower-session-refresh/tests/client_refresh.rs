@@ -299,3 +299,111 @@ async fn a_persisted_session_is_picked_up_by_a_new_layer() {
         );
     }
 }
+
+/// The claims of a JWT, unverified (the test only reads what the client sent).
+fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The access token a logged request carried (Bearer, else the `sAccessToken` cookie).
+fn sent_access_token(seen: &client_support::Seen) -> String {
+    if let Some(bearer) = seen.headers.get("authorization") {
+        let v = bearer.to_str().unwrap();
+        return v.strip_prefix("Bearer ").unwrap().to_owned();
+    }
+    let cookies = seen.headers["cookie"].to_str().unwrap();
+    cookies
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix("sAccessToken="))
+        .unwrap()
+        .to_owned()
+}
+
+/// Spec 8.3: the first call with a refreshed token promotes it and gets a new access token
+/// (`parentRefreshTokenHash1` null) in its own response; the client uses that one next.
+#[tokio::test]
+async fn the_promoted_access_token_is_used_after_a_refresh() {
+    for mode in [TransferMethod::Header, TransferMethod::Cookie] {
+        let server = Server::start(1).await;
+        let layer = SessionClientLayer::new(server.config(mode));
+        let client = server.client::<Full<Bytes>>(&layer);
+        client.sign_in("alice").await.unwrap();
+        server.st.wait_for_expiry().await;
+        for host in ["api2.example.test", "api3.example.test"] {
+            let resp = client
+                .call_once(get(&server.url(host, "/sessioninfo")))
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "{mode:?}");
+        }
+        assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 1, "{mode:?}");
+        let calls: Vec<_> = server
+            .st
+            .seen()
+            .into_iter()
+            .filter(|s| s.path == "/sessioninfo")
+            .collect();
+        assert_eq!(calls.len(), 2, "{mode:?}");
+        let first = jwt_claims(&sent_access_token(&calls[0]));
+        let second = jwt_claims(&sent_access_token(&calls[1]));
+        assert!(
+            first["parentRefreshTokenHash1"].is_string(),
+            "{mode:?}: the refreshed token names its parent: {first}"
+        );
+        assert!(
+            second["parentRefreshTokenHash1"].is_null(),
+            "{mode:?}: the promoted token was picked up: {second}"
+        );
+        assert_eq!(first["sessionHandle"], second["sessionHandle"]);
+    }
+}
+
+/// A rotated-away refresh token presented again (a copy of the session taken before the
+/// rotation): the real store detects theft and revokes the session; both copies end in
+/// `SessionExpired`.
+#[tokio::test]
+async fn a_stale_copy_of_the_session_is_taken_for_theft_and_ends_both() {
+    for mode in [TransferMethod::Header, TransferMethod::Cookie] {
+        let server = Server::start(1).await;
+        let store = MemoryTokenStore::new();
+        let layer = SessionClientLayer::with_store(server.config(mode), store.clone());
+        let client = server.client::<Full<Bytes>>(&layer);
+        client.sign_in("alice").await.unwrap();
+        let stale = store.load().unwrap();
+
+        // Refresh, then use the new token once: the new refresh token is promoted and the
+        // first one is retired.
+        server.st.wait_for_expiry().await;
+        let ok = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK, "{mode:?}");
+
+        let copy = MemoryTokenStore::new();
+        copy.save(&stale);
+        let thief = SessionClientLayer::with_store(server.config(mode), copy.clone());
+        let err = server
+            .client::<Full<Bytes>>(&thief)
+            .call_once(get(&server.url("api3.example.test", "/sessioninfo")))
+            .await
+            .unwrap_err();
+        assert!(err.is_session_expired(), "{mode:?}: {err}");
+        assert!(copy.load().is_none(), "{mode:?}");
+        assert_eq!(server.st.refreshes.load(Ordering::SeqCst), 2, "{mode:?}");
+
+        // The session is revoked for the owner too, once its access token expires.
+        server.st.wait_for_expiry().await;
+        let err = client
+            .call_once(get(&server.url("api2.example.test", "/sessioninfo")))
+            .await
+            .unwrap_err();
+        assert!(err.is_session_expired(), "{mode:?}: {err}");
+        assert!(!layer.handle().exists());
+    }
+}
