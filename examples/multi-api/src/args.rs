@@ -55,7 +55,7 @@ pub(crate) struct Args {
     pub(crate) jwks_url: Option<String>,
 }
 
-const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
+pub(crate) const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
 [--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
 [--store memory|redis://HOST:PORT[/DB]] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
 [--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL]";
@@ -82,9 +82,6 @@ impl Args {
             jwks_url: None,
         };
         while let Some(flag) = it.next() {
-            if flag == "--help" || flag == "-h" {
-                return Err(flag_error("--help", USAGE));
-            }
             // Accept both `--flag value` and `--flag=value`.
             let (name, inline) = match flag.split_once('=') {
                 Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
@@ -190,7 +187,9 @@ impl Args {
                     }
                     args.jwks_url = Some(v);
                 }
-                other => return Err(flag_error(other, format!("unknown flag\n{USAGE}"))),
+                other => {
+                    return Err(flag_error(other, "unknown flag (see --help)"));
+                }
             }
         }
         if args.jwks_url.is_some() && args.serve.iter().any(|h| h == "api") {

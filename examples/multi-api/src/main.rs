@@ -20,6 +20,10 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!("{}", args::USAGE);
+        return ExitCode::SUCCESS;
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(err) => {

@@ -209,7 +209,7 @@ fn reject<B, ReqBody>(
     let grpc = is_grpc(request.headers());
     rejection
         .into_response(request.extensions().get::<SessionTokens>(), grpc)
-        .map(SessionBody::bytes)
+        .map(SessionBody::text)
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireSession<S>
