@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A one-shot build gains nothing from incremental caches (and CI starts from a clean tree).
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+
 log() { printf '\n==> %s\n' "$*"; }
 
 # --- services -----------------------------------------------------------------------
