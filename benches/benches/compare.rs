@@ -76,6 +76,7 @@ fn stacks(c: &mut Criterion) {
         }
         group.finish();
     }
+    rt.block_on(tower_shared_session_benches::ours::cleanup_all());
 }
 
 fn primitives(c: &mut Criterion) {

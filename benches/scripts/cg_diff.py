@@ -25,5 +25,21 @@ top = int(sys.argv[4]) if len(sys.argv) > 4 else 30
 delta = {k: var.get(k, 0) - base.get(k, 0) for k in set(base) | set(var)}
 total = sum(var.values()) - sum(base.values())
 print(f"added per call: {total / n:,.0f} Ir   (self cost by function: variant - base, per call)")
+groups = [("tower_domain_guard", "guard"), ("tower_session_cookie", "cookie layer"),
+          ("tower_session_refresh", "session/refresh"), ("tower_sessions", "tower-sessions"),
+          ("tower_cookies", "tower-cookies"), ("cookie::", "cookie crate"),
+          ("malloc", "malloc/free"), ("alloc", "malloc/free"), ("memmove", "memcpy"),
+          ("memcmp", "memcmp"), ("sip::", "SipHash"), ("hashbrown", "hash maps"),
+          ("http::header", "http headers"), ("http::extensions", "extensions"),
+          ("axum", "axum/tower plumbing"), ("tower::", "axum/tower plumbing"),
+          ("futures_util", "axum/tower plumbing"), ("from_utf8", "from_utf8"),
+          ("ring_core", "ring (crypto)"), ("ring::", "ring (crypto)"),
+          ("base64", "base64"), ("serde_json", "serde_json")]
+by = defaultdict(int)
+for fn, d in delta.items():
+    name = fn.split(":", 1)[-1] if ":" in fn else fn
+    g = next((label for key, label in groups if key in name or key in fn), "other")
+    by[g] += d
+print("by component: " + ", ".join(f"{g} {d / n:,.0f}" for g, d in sorted(by.items(), key=lambda kv: -kv[1]) if abs(d / n) >= 20))
 for fn, d in sorted(delta.items(), key=lambda kv: -abs(kv[1]))[:top]:
     print(f"{d / n:>9,.0f}  {fn[:170]}")

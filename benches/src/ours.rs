@@ -46,7 +46,9 @@ pub const OUR_STACKS: &[&str] = &[
     "stack_hs256_uncached",
     "stack_eddsa_cached",
     "stack_eddsa_uncached",
+    "stack_hs256_cached_json",
     "refresh_memory",
+    "refresh_redis",
 ];
 
 /// Our token primitives, named `operation/implementation`.
@@ -284,6 +286,25 @@ pub fn full_stack_router(config: &SessionConfig) -> Router {
     )
 }
 
+/// [`full_stack_router`] with the demo's `/sessioninfo` handler instead of a bare 200:
+/// a JSON body with the user id, handle, every claim and the host.
+pub fn full_stack_json_router(config: &SessionConfig) -> Router {
+    async fn handler(session: Session) -> axum::Json<serde_json::Value> {
+        axum::Json(serde_json::json!({
+            "userId": session.user_id(),
+            "sessionHandle": session.handle(),
+            "accessTokenPayload": session.claims(),
+            "servedBy": workload::HOST,
+        }))
+    }
+    Router::new().route("/", get(handler)).layer(
+        tower::ServiceBuilder::new()
+            .layer(HostGuardLayer::new(shared_domain()))
+            .layer(SessionCookieLayer::new(cookie_config()))
+            .layer(RequireSessionLayer::new(config.clone())),
+    )
+}
+
 /// The auth server: the full stack plus `POST /login` (creates a session) and the refresh
 /// route, as the demo mounts them.
 pub fn auth_router(config: &SessionConfig) -> Router {
@@ -353,6 +374,22 @@ pub fn refresh_request(path: &str, refresh_token: &HeaderValue) -> http::Request
         .expect("valid request")
 }
 
+/// The local Redis the `refresh_redis` variant uses.
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+static CLEANUP: std::sync::Mutex<Vec<Cleanup>> = std::sync::Mutex::new(Vec::new());
+
+/// Deletes the Redis keys the stack variants created (call once, at the end).
+pub async fn cleanup_all() {
+    let all = CLEANUP
+        .lock()
+        .map(|mut c| std::mem::take(&mut *c))
+        .unwrap_or_default();
+    for c in all {
+        c.run().await;
+    }
+}
+
 /// Builds our stack called `name`.
 pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) -> Option<V::Out> {
     let cookie = our_cookie_header(&sample_token(Alg::Hs256));
@@ -386,8 +423,23 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
                 workload::get_request(&cookie)
             })
         }
-        "refresh_memory" => {
-            let config = session_config(Alg::EdDsa, true);
+        "stack_hs256_cached_json" => {
+            let config = session_config(Alg::Hs256, true);
+            let cookie = our_cookie_header(&sample_token(Alg::Hs256));
+            visitor.visit(full_stack_json_router(&config), move || {
+                workload::get_request(&cookie)
+            })
+        }
+        "refresh_memory" | "refresh_redis" => {
+            let backend = if name == "refresh_redis" {
+                StoreBackend::Redis(REDIS_URL.to_owned())
+            } else {
+                StoreBackend::Memory
+            };
+            let (config, cleanup) = rt
+                .block_on(session_config_with(Alg::EdDsa, true, &backend))
+                .expect("store available");
+            CLEANUP.lock().map(|mut c| c.push(cleanup)).ok();
             let router = auth_router(&config);
             let rt_token = rt.block_on(sign_in(&router));
             let cookie = workload::cookie_header(&format!("sRefreshToken={rt_token}"));

@@ -121,6 +121,7 @@ fn main() -> ExitCode {
             None => Err(format!("unknown variant {name:?} (see --list)")),
         },
     };
+    rt.block_on(tower_shared_session_benches::ours::cleanup_all());
     match result {
         Ok(()) => {
             eprintln!("{name}: {n} calls, all 200");

@@ -70,6 +70,9 @@ async fn run(store: &str, clients: usize, duration: Duration) -> Result<(), Stri
                     Ok(next) => {
                         token = next;
                         count.fetch_add(1, Ordering::Relaxed);
+                        // the memory store never returns Pending: without this, 16 busy
+                        // tasks keep both workers from parking, and the timer never fires
+                        tokio::task::yield_now().await;
                     }
                     Err(_) => {
                         failed.fetch_add(1, Ordering::Relaxed);
