@@ -40,7 +40,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # --- Rust tests (unit, integration, doc) ---------------------------------------------
 log "cargo test (all features)"
-cargo test --workspace --all-features
+cargo test --workspace --all-features --no-fail-fast
 
 # --- benches must keep compiling (dev profile: reuses the test build's artifacts) -------
 log "cargo test --benches --no-run"
