@@ -31,7 +31,7 @@ curl -s -o /dev/null -D "$tmp/signin.h" -X POST "$base/auth/demo/signin" -H "Hos
   --data '{"userId":"alice"}'
 token=$(tr -d '\r' <"$tmp/signin.h" | sed -n 's/^[Ss]et-[Cc]ookie: sAccessToken=\([^;]*\).*/\1/p' | head -1)
 [ -n "$token" ] || { echo "sign-in gave no sAccessToken cookie:" >&2; cat "$tmp/signin.h" >&2; exit 1; }
-prefs='theme.dark-lang.en-GB-tz.Europe_London-density.compact-v.3-ab1'
+prefs='theme.dark-lang.en-GB-tz.Europe_London-density.compact-v.3-a1'
 ga=$(python3 -c "
 v='GA1.2.1978453627.1764374400'; f='.1764374400.90210-gcl_au.1.1.1764374400-fbp.fb.1.1764374400.1234567890'
 while len(v)<318: v+=f

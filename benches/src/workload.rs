@@ -16,7 +16,7 @@ pub const SHARED_DOMAIN: &str = ".example.com";
 pub const PEER_SESSION_ID: &str = "Zq3xY7mN2pL8rT5vW1kB0a";
 
 /// The `prefs` cookie value: 61 bytes, no percent-escapes.
-pub const PREFS_VALUE: &str = "theme.dark-lang.en-GB-tz.Europe_London-density.compact-v.3-ab1";
+pub const PREFS_VALUE: &str = "theme.dark-lang.en-GB-tz.Europe_London-density.compact-v.3-a1";
 
 /// The `_ga`-style analytics cookie value (318 bytes).
 pub fn ga_value() -> String {
