@@ -131,7 +131,7 @@ for (const mode of ["cookie", "header"]) {
     // 3. After expiry a call to api3 refreshes against api, is retried, and succeeds.
     const before = mode === "cookie" ? (await context.cookies()).find((c) => c.name === "sRefreshToken").value : null;
     const refreshesBefore = refreshes.length;
-    await sleep(1500);
+    await sleep(2200); // tokens live 1-2 s: exp is rounded up to whole seconds
     const expired = await click(page, "call-api3");
     assert.equal(expired.status, 200, JSON.stringify(expired));
     assert.ok(refreshes.length > refreshesBefore, "the SDK refreshed");
@@ -142,7 +142,7 @@ for (const mode of ["cookie", "header"]) {
     }
 
     // 4. Several calls fired at once after expiry lead to one refresh.
-    await sleep(1500);
+    await sleep(2200); // tokens live 1-2 s: exp is rounded up to whole seconds
     const n = refreshes.length;
     const many = await run(page, () => window.demo.callMany(["api2", "api3", "api2", "api3", "api"]));
     assert.deepEqual(many.statuses, [200, 200, 200, 200, 200], JSON.stringify(many));
@@ -185,7 +185,7 @@ test("two processes: an auth server and a verify-only api2 sharing nothing but t
   assert.equal(wrong, 404);
 
   // After expiry, api2 (verify only) answers 401 and the SDK refreshes on the auth server.
-  await sleep(1500);
+  await sleep(2200); // tokens live 1-2 s: exp is rounded up to whole seconds
   const n = refreshes.length;
   const again = await click(page, "call-api2");
   assert.equal(again.status, 200, JSON.stringify(again));
