@@ -271,9 +271,23 @@ impl SharedDomain {
     /// Matching on an already validated host (no port, no trailing dot).
     #[inline]
     pub(crate) fn matches_validated(&self, host: &str, kind: HostKind) -> bool {
+        self.matches_validated_bytes(host.as_bytes(), kind, false)
+    }
+
+    /// [`matches_validated`](Self::matches_validated) on bytes; `lowercase` says the host
+    /// is known to have no uppercase letter.
+    #[inline]
+    pub(crate) fn matches_validated_bytes(
+        &self,
+        host: &[u8],
+        kind: HostKind,
+        lowercase: bool,
+    ) -> bool {
         match kind {
-            HostKind::Name if !self.ip => hostname::name_in_domain(host, &self.name),
-            HostKind::Ipv4 if self.ip => host == &*self.name,
+            HostKind::Name if !self.ip => {
+                hostname::name_in_domain_bytes(host, &self.name, lowercase)
+            }
+            HostKind::Ipv4 if self.ip => host == self.name.as_bytes(),
             _ => false,
         }
     }

@@ -249,6 +249,128 @@ pub(crate) fn parse_host_ascii(s: &str) -> Result<HostRef<'_>, HostSyntaxError> 
     Ok(HostRef { host, port, kind })
 }
 
+/// Byte classes for [`parse_name_fast`].
+const C_LOWER: u8 = 0;
+const C_DIGIT: u8 = 1;
+const C_HYPHEN: u8 = 2;
+const C_UPPER: u8 = 3;
+const C_DOT: u8 = 4;
+const C_COLON: u8 = 5;
+const C_OTHER: u8 = 6;
+
+/// Class of every byte; everything that is not an LDH byte, `.` or `:` is `C_OTHER`.
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [C_OTHER; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
+            b'a'..=b'z' => C_LOWER,
+            b'0'..=b'9' => C_DIGIT,
+            b'-' => C_HYPHEN,
+            b'A'..=b'Z' => C_UPPER,
+            b'.' => C_DOT,
+            b':' => C_COLON,
+            _ => C_OTHER,
+        };
+        i += 1;
+    }
+    t
+};
+
+/// A DNS name (with an optional port) accepted by [`parse_name_fast`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FastName {
+    /// Length of the name (no trailing dot, no port) at the start of the input.
+    pub(crate) name_len: usize,
+    pub(crate) port: Option<u16>,
+    /// The name has no uppercase letter.
+    pub(crate) lowercase: bool,
+}
+
+/// One pass over the common case: an LDH name with an optional trailing dot and an optional
+/// `:port`. Returns `Some` only for input that [`parse_host_ascii`] accepts as
+/// [`HostKind::Name`] (with the same name and port); everything else (errors, IP addresses,
+/// brackets, non-ASCII) gives `None`, and the caller takes the full path.
+#[inline]
+pub(crate) fn parse_name_fast(b: &[u8]) -> Option<FastName> {
+    let mut label_start = 0usize;
+    let mut numeric = true; // current label is all digits so far
+    let mut last_numeric = true; // the label closed by the last dot
+    let mut upper = false;
+    let mut prev = C_DOT; // the class of the previous byte; the start acts as a dot
+    let mut host_end = b.len();
+    let mut i = 0usize;
+    while i < b.len() {
+        let c = BYTE_CLASS[usize::from(b[i])];
+        match c {
+            C_LOWER => numeric = false,
+            C_DIGIT => {}
+            C_UPPER => {
+                upper = true;
+                numeric = false;
+            }
+            C_HYPHEN => {
+                if prev == C_DOT {
+                    return None;
+                }
+                numeric = false;
+            }
+            C_DOT => {
+                if prev == C_DOT || prev == C_HYPHEN || i - label_start > 63 {
+                    return None;
+                }
+                label_start = i + 1;
+                last_numeric = numeric;
+                numeric = true;
+            }
+            C_COLON => {
+                host_end = i;
+                break;
+            }
+            _ => return None,
+        }
+        prev = c;
+        i += 1;
+    }
+    if host_end == 0 {
+        return None;
+    }
+    let (name_len, top_numeric) = if prev == C_DOT {
+        // One trailing dot, dropped (a lone "." is an error for the full path).
+        (host_end - 1, last_numeric)
+    } else {
+        if prev == C_HYPHEN || host_end - label_start > 63 {
+            return None;
+        }
+        (host_end, numeric)
+    };
+    if name_len == 0 || name_len > 253 || top_numeric {
+        return None;
+    }
+    let port = if host_end < b.len() {
+        let p = &b[host_end + 1..];
+        if p.is_empty() || p.len() > 5 {
+            return None;
+        }
+        let mut v: u32 = 0;
+        for &d in p {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(d - b'0');
+        }
+        Some(u16::try_from(v).ok()?)
+    } else {
+        None
+    };
+    Some(FastName {
+        name_len,
+        port,
+        lowercase: !upper,
+    })
+}
+
 /// Converts a non-ASCII host (no port) to its A-label form.
 pub(crate) fn to_ascii_idn(host: &str) -> Result<String, HostSyntaxError> {
     match idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL) {
@@ -259,15 +381,29 @@ pub(crate) fn to_ascii_idn(host: &str) -> Result<String, HostSyntaxError> {
 
 /// `host` (validated name, any case) is `domain` (lowercase) or a subdomain of it, on a
 /// label boundary. No allocation.
-#[inline]
+#[cfg(test)]
 pub(crate) fn name_in_domain(host: &str, domain: &str) -> bool {
-    let (h, d) = (host.as_bytes(), domain.as_bytes());
+    name_in_domain_bytes(host.as_bytes(), domain, false)
+}
+
+/// [`name_in_domain`] on bytes; `lowercase` says the host is known to have no uppercase
+/// letter, so a plain comparison suffices.
+#[inline]
+pub(crate) fn name_in_domain_bytes(h: &[u8], domain: &str, lowercase: bool) -> bool {
+    let d = domain.as_bytes();
+    let eq = |a: &[u8]| {
+        if lowercase {
+            a == d
+        } else {
+            a.eq_ignore_ascii_case(d)
+        }
+    };
     if h.len() == d.len() {
-        return h.eq_ignore_ascii_case(d);
+        return eq(h);
     }
     if h.len() > d.len() + 1 {
         let cut = h.len() - d.len();
-        return h[cut - 1] == b'.' && h[cut..].eq_ignore_ascii_case(d);
+        return h[cut - 1] == b'.' && eq(&h[cut..]);
     }
     false
 }
@@ -286,6 +422,96 @@ mod tests {
         assert!(parse_port("").is_err());
         assert!(parse_port("8a").is_err());
         assert!(parse_port("+80").is_err());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_full_parser() {
+        let inputs = [
+            "api.example.com",
+            "API.Example.COM:8443",
+            "example.com.",
+            "example.com.:443",
+            "a",
+            "a.",
+            ".",
+            "",
+            ":80",
+            "a:",
+            "a:0",
+            "a:65535",
+            "a:65536",
+            "a:000080",
+            "a:1:2",
+            "-a.com",
+            "a-.com",
+            "a.-b.com",
+            "a..com",
+            ".a.com",
+            "a.com..",
+            "127.0.0.1",
+            "127.1",
+            "1.2.3.256",
+            "1.example.com",
+            "x.123",
+            "x.123.",
+            "[::1]",
+            "[::1]:80",
+            "a_b.com",
+            "a b",
+            "a@b",
+            "a%b",
+            "exa\u{e9}mple.com",
+            "a:8a",
+            "a:+80",
+            "0x1.com",
+        ];
+        let long_label = format!("{}.com", "a".repeat(63));
+        let too_long_label = format!("{}.com", "a".repeat(64));
+        let long_last = format!("com.{}", "a".repeat(64));
+        let name_253 = format!(
+            "{}.{}.{}.{}",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61)
+        );
+        let name_254 = format!("{name_253}e");
+        let name_253_dot = format!("{name_253}.");
+        let extra = [
+            long_label,
+            too_long_label,
+            long_last,
+            name_253,
+            name_254,
+            name_253_dot,
+        ];
+        for s in inputs
+            .iter()
+            .copied()
+            .chain(extra.iter().map(String::as_str))
+        {
+            let fast = parse_name_fast(s.as_bytes());
+            let full = if s.is_ascii() {
+                parse_host_ascii(s).ok()
+            } else {
+                None
+            };
+            match (fast, full) {
+                (Some(f), Some(h)) => {
+                    assert_eq!(h.kind, HostKind::Name, "{s}");
+                    assert_eq!(&s[..f.name_len], h.host, "{s}");
+                    assert_eq!(f.port, h.port, "{s}");
+                    assert_eq!(
+                        f.lowercase,
+                        !h.host.bytes().any(|b| b.is_ascii_uppercase()),
+                        "{s}"
+                    );
+                }
+                (None, Some(h)) => assert_ne!(h.kind, HostKind::Name, "{s}"),
+                (Some(_), None) => panic!("fast path accepted {s:?}"),
+                (None, None) => {}
+            }
+        }
     }
 
     #[test]

@@ -108,9 +108,9 @@ fn main() {
     assert!(r.is_ok());
     dhat::assert_eq!(n, 0);
 
-    // The whole service call on the accept path: what allocates is the EffectiveHost's
-    // lowercase host (1 block) and http's Extensions map on first insert (map + boxed
-    // value), nothing in the matching. Measured and bounded here.
+    // The whole service call on the accept path: what allocates is only http's Extensions
+    // map on first insert (map + table + boxed value); the EffectiveHost keeps hosts of up
+    // to 48 bytes inline, and nothing in the matching allocates. Measured and bounded here.
     let mut svc = layer.layer(service_fn(|_req: Request<()>| async {
         Ok::<_, Infallible>(Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
     }));
@@ -126,7 +126,7 @@ fn main() {
     assert!(res.status().is_success());
     drop(res);
     println!("alloc: full HostGuard call on the accept path allocated {call_blocks} blocks");
-    dhat::assert!(call_blocks <= 4);
+    dhat::assert!(call_blocks <= 3);
 
     println!("alloc: ok (matching and effective-host decision allocate nothing)");
 }

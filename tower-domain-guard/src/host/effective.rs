@@ -13,12 +13,22 @@ use super::rejection::HostRejectionKind;
 use super::HostConfig;
 use crate::hostname::{self, HostKind, HostSyntaxError};
 
-/// A well-formed host taken from the request: A-label, no trailing dot, original case.
+/// A well-formed host taken from the request: A-label, no trailing dot, original case
+/// (always ASCII).
 #[derive(Debug)]
 pub(crate) struct Candidate<'a> {
-    pub(crate) name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, [u8]>,
     pub(crate) port: Option<u16>,
     pub(crate) kind: HostKind,
+    /// `name` is known to have no uppercase letter (`false` when unknown).
+    pub(crate) lowercase: bool,
+}
+
+impl Candidate<'_> {
+    /// The name as text (it is ASCII, so this cannot fail; used off the hot path only).
+    fn name_str(&self) -> &str {
+        std::str::from_utf8(&self.name).unwrap_or_default()
+    }
 }
 
 /// A rejection, with the raw value that caused it (for the escaped debug log).
@@ -43,17 +53,19 @@ impl ExtraHost {
             return Err(HostSyntaxError::InvalidPort);
         }
         Ok(match c.kind {
-            HostKind::Name => Self::Name(c.name.to_ascii_lowercase().into_boxed_str()),
-            HostKind::Ipv4 => Self::V4(c.name.parse().map_err(|_| HostSyntaxError::Empty)?),
-            HostKind::Ipv6 => Self::V6(parse_v6(&c.name).ok_or(HostSyntaxError::InvalidIpv6)?),
+            HostKind::Name => Self::Name(c.name_str().to_ascii_lowercase().into_boxed_str()),
+            HostKind::Ipv4 => Self::V4(c.name_str().parse().map_err(|_| HostSyntaxError::Empty)?),
+            HostKind::Ipv6 => Self::V6(parse_v6(c.name_str()).ok_or(HostSyntaxError::InvalidIpv6)?),
         })
     }
 
     fn matches(&self, c: &Candidate<'_>) -> bool {
         match (self, c.kind) {
-            (Self::Name(n), HostKind::Name) => n.as_bytes().eq_ignore_ascii_case(c.name.as_bytes()),
-            (Self::V4(a), HostKind::Ipv4) => c.name.parse::<Ipv4Addr>().is_ok_and(|b| *a == b),
-            (Self::V6(a), HostKind::Ipv6) => parse_v6(&c.name).is_some_and(|b| *a == b),
+            (Self::Name(n), HostKind::Name) => n.as_bytes().eq_ignore_ascii_case(&c.name),
+            (Self::V4(a), HostKind::Ipv4) => {
+                c.name_str().parse::<Ipv4Addr>().is_ok_and(|b| *a == b)
+            }
+            (Self::V6(a), HostKind::Ipv6) => parse_v6(c.name_str()).is_some_and(|b| *a == b),
             _ => false,
         }
     }
@@ -65,6 +77,15 @@ fn parse_v6(bracketed: &str) -> Option<Ipv6Addr> {
 
 /// Parses and validates a `host[:port]` value from the wire.
 pub(crate) fn parse_value(raw: &[u8]) -> Result<Candidate<'_>, HostSyntaxError> {
+    // The common case (an LDH name, optional port) in one pass over the bytes.
+    if let Some(f) = hostname::parse_name_fast(raw) {
+        return Ok(Candidate {
+            name: Cow::Borrowed(&raw[..f.name_len]),
+            port: f.port,
+            kind: HostKind::Name,
+            lowercase: f.lowercase,
+        });
+    }
     let s = match std::str::from_utf8(raw) {
         Ok(s) => s,
         Err(_) => {
@@ -78,9 +99,10 @@ pub(crate) fn parse_value(raw: &[u8]) -> Result<Candidate<'_>, HostSyntaxError> 
     if s.is_ascii() {
         let h = hostname::parse_host_ascii(s)?;
         return Ok(Candidate {
-            name: Cow::Borrowed(h.host),
+            name: Cow::Borrowed(h.host.as_bytes()),
             port: h.port,
             kind: h.kind,
+            lowercase: false,
         });
     }
     let (host, port, _) = hostname::split_host_port(s)?;
@@ -91,9 +113,10 @@ pub(crate) fn parse_value(raw: &[u8]) -> Result<Candidate<'_>, HostSyntaxError> 
         return Err(HostSyntaxError::InvalidIdn);
     }
     Ok(Candidate {
-        name: Cow::Owned(name.to_owned()),
+        name: Cow::Owned(name.as_bytes().to_vec()),
         port,
         kind,
+        lowercase: false,
     })
 }
 
@@ -139,7 +162,7 @@ fn forwarded_host(headers: &HeaderMap) -> Option<&[u8]> {
 }
 
 fn same_host(a: &Candidate<'_>, b: &Candidate<'_>) -> bool {
-    a.name.as_bytes().eq_ignore_ascii_case(b.name.as_bytes())
+    a.name.eq_ignore_ascii_case(&b.name)
         && match (a.port, b.port) {
             (Some(x), Some(y)) => x == y,
             _ => true,
@@ -154,7 +177,9 @@ impl HostConfig {
                 return Err(HostRejectionKind::PortNotAllowed);
             }
         }
-        if self.domain.matches_validated(&c.name, c.kind)
+        if self
+            .domain
+            .matches_validated_bytes(&c.name, c.kind, c.lowercase)
             || self.extra_hosts.iter().any(|e| e.matches(c))
         {
             Ok(())

@@ -382,10 +382,7 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let effective = match self.config.decide(&req) {
-            Ok(c) => Ok(EffectiveHost {
-                host: c.name.to_ascii_lowercase().into_boxed_str(),
-                port: c.port,
-            }),
+            Ok(c) => Ok(EffectiveHost::new(&c.name, c.port)),
             Err(r) => {
                 tracing::debug!(
                     host = %Escaped(r.value),
@@ -415,16 +412,52 @@ where
 ///     req.extensions().get::<EffectiveHost>().map_or("", EffectiveHost::as_str)
 /// }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct EffectiveHost {
-    host: Box<str>,
+    host: HostBuf,
     port: Option<u16>,
 }
 
+/// Hosts up to this many bytes (every IPv6 literal, most names) are stored inline, so the
+/// guard allocates nothing for them besides the extensions entry.
+const INLINE_HOST: usize = 48;
+
+/// The lowercase host bytes (always ASCII).
+#[derive(Clone)]
+enum HostBuf {
+    Inline { len: u8, buf: [u8; INLINE_HOST] },
+    Heap(Box<str>),
+}
+
 impl EffectiveHost {
+    /// `name` is a validated ASCII host in any case.
+    fn new(name: &[u8], port: Option<u16>) -> Self {
+        let host = match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= INLINE_HOST => {
+                let mut buf = [0u8; INLINE_HOST];
+                let dst = &mut buf[..name.len()];
+                dst.copy_from_slice(name);
+                dst.make_ascii_lowercase();
+                HostBuf::Inline { len, buf }
+            }
+            _ => HostBuf::Heap(
+                String::from_utf8_lossy(name)
+                    .to_ascii_lowercase()
+                    .into_boxed_str(),
+            ),
+        };
+        Self { host, port }
+    }
+
     /// The host, without the port (`"api.example.com"`, `"127.0.0.1"`, `"[::1]"`).
     pub fn as_str(&self) -> &str {
-        &self.host
+        match &self.host {
+            // ASCII by construction: the check cannot fail.
+            HostBuf::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
+            }
+            HostBuf::Heap(s) => s,
+        }
     }
 
     /// The port, if the request named one.
@@ -433,9 +466,33 @@ impl EffectiveHost {
     }
 }
 
+impl fmt::Debug for EffectiveHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EffectiveHost")
+            .field("host", &self.as_str())
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+impl PartialEq for EffectiveHost {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str() && self.port == other.port
+    }
+}
+
+impl Eq for EffectiveHost {}
+
+impl std::hash::Hash for EffectiveHost {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+        self.port.hash(state);
+    }
+}
+
 impl fmt::Display for EffectiveHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.host)?;
+        f.write_str(self.as_str())?;
         if let Some(p) = self.port {
             write!(f, ":{p}")?;
         }
