@@ -249,22 +249,22 @@ pub(crate) fn parse_host_ascii(s: &str) -> Result<HostRef<'_>, HostSyntaxError> 
     Ok(HostRef { host, port, kind })
 }
 
-/// Byte classes for [`parse_name_fast`].
-const C_LOWER: u8 = 0;
-const C_DIGIT: u8 = 1;
-const C_HYPHEN: u8 = 2;
-const C_UPPER: u8 = 3;
-const C_DOT: u8 = 4;
-const C_COLON: u8 = 5;
-const C_OTHER: u8 = 6;
+/// Byte classes for [`parse_name_fast`], as bit flags.
+const C_LOWER: u8 = 1;
+const C_DIGIT: u8 = 2;
+const C_HYPHEN: u8 = 4;
+const C_UPPER: u8 = 8;
+const C_LDH: u8 = C_LOWER | C_DIGIT | C_HYPHEN | C_UPPER;
+const C_DOT: u8 = 16;
+const C_COLON: u8 = 32;
+const C_OTHER: u8 = 0;
 
 /// Class of every byte; everything that is not an LDH byte, `.` or `:` is `C_OTHER`.
 static BYTE_CLASS: [u8; 256] = {
     let mut t = [C_OTHER; 256];
     let mut i = 0;
     while i < 256 {
-        let b = i as u8;
-        t[i] = match b {
+        t[i] = match i as u8 {
             b'a'..=b'z' => C_LOWER,
             b'0'..=b'9' => C_DIGIT,
             b'-' => C_HYPHEN,
@@ -294,61 +294,49 @@ pub(crate) struct FastName {
 /// brackets, non-ASCII) gives `None`, and the caller takes the full path.
 #[inline]
 pub(crate) fn parse_name_fast(b: &[u8]) -> Option<FastName> {
-    let mut label_start = 0usize;
-    let mut numeric = true; // current label is all digits so far
-    let mut last_numeric = true; // the label closed by the last dot
-    let mut upper = false;
-    let mut prev = C_DOT; // the class of the previous byte; the start acts as a dot
-    let mut host_end = b.len();
+    let n = b.len();
     let mut i = 0usize;
-    while i < b.len() {
-        let c = BYTE_CLASS[usize::from(b[i])];
-        match c {
-            C_LOWER => numeric = false,
-            C_DIGIT => {}
-            C_UPPER => {
-                upper = true;
-                numeric = false;
-            }
-            C_HYPHEN => {
-                if prev == C_DOT {
-                    return None;
-                }
-                numeric = false;
-            }
-            C_DOT => {
-                if prev == C_DOT || prev == C_HYPHEN || i - label_start > 63 {
-                    return None;
-                }
-                label_start = i + 1;
-                last_numeric = numeric;
-                numeric = true;
-            }
-            C_COLON => {
-                host_end = i;
+    let mut all = 0u8; // union of the classes of every name byte
+    let (host_end, name_len, top_numeric) = loop {
+        // One label: b[start..i].
+        let start = i;
+        let mut flags = 0u8;
+        while i < n {
+            let c = BYTE_CLASS[usize::from(b[i])];
+            if c & C_LDH == 0 {
                 break;
             }
-            _ => return None,
+            flags |= c;
+            i += 1;
         }
-        prev = c;
-        i += 1;
-    }
-    if host_end == 0 {
-        return None;
-    }
-    let (name_len, top_numeric) = if prev == C_DOT {
-        // One trailing dot, dropped (a lone "." is an error for the full path).
-        (host_end - 1, last_numeric)
-    } else {
-        if prev == C_HYPHEN || host_end - label_start > 63 {
+        let len = i - start;
+        if len == 0 || len > 63 || b[start] == b'-' || b[i - 1] == b'-' {
             return None;
         }
-        (host_end, numeric)
+        all |= flags;
+        let numeric = flags == C_DIGIT;
+        if i == n {
+            break (n, n, numeric);
+        }
+        match BYTE_CLASS[usize::from(b[i])] {
+            C_DOT => {
+                i += 1;
+                if i == n {
+                    // One trailing dot, dropped.
+                    break (n, n - 1, numeric);
+                }
+                if b[i] == b':' {
+                    break (i, i - 1, numeric);
+                }
+            }
+            C_COLON => break (i, i, numeric),
+            _ => return None,
+        }
     };
-    if name_len == 0 || name_len > 253 || top_numeric {
+    if name_len > 253 || top_numeric {
         return None;
     }
-    let port = if host_end < b.len() {
+    let port = if host_end < n {
         let p = &b[host_end + 1..];
         if p.is_empty() || p.len() > 5 {
             return None;
@@ -367,7 +355,7 @@ pub(crate) fn parse_name_fast(b: &[u8]) -> Option<FastName> {
     Some(FastName {
         name_len,
         port,
-        lowercase: !upper,
+        lowercase: all & C_UPPER == 0,
     })
 }
 
