@@ -30,23 +30,21 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
 
     let mut cookies = CookieTokens::default();
     if config.transfer_policy != TransferPolicy::Header {
-        let cookie_headers = headers.get_all(header::COOKIE);
-        let total: usize = cookie_headers.iter().map(|value| value.len()).sum();
-        if total > config.max_cookie_header_bytes {
-            tracing::debug!(
-                total,
-                limit = config.max_cookie_header_bytes,
-                "Cookie headers exceed the limit; reading no session cookies"
-            );
-            received.cookie_header_too_large = true;
-        } else {
-            for value in cookie_headers.iter() {
-                cookies.scan(
-                    value.as_bytes(),
-                    config.access_cookie_name.as_bytes(),
-                    config.refresh_cookie_name.as_bytes(),
+        // One pass: sum the sizes as we go and stop (discarding what was found) as soon as
+        // the limit is exceeded, so at most `max_cookie_header_bytes` bytes are scanned.
+        let mut total = 0usize;
+        for value in headers.get_all(header::COOKIE) {
+            total = total.saturating_add(value.len());
+            if total > config.max_cookie_header_bytes {
+                tracing::debug!(
+                    limit = config.max_cookie_header_bytes,
+                    "Cookie headers exceed the limit; reading no session cookies"
                 );
+                received.cookie_header_too_large = true;
+                cookies = CookieTokens::default();
+                break;
             }
+            cookies.scan(value.as_bytes(), config);
         }
     }
     received.duplicate_access_cookie = cookies.access_count > 1;
@@ -125,85 +123,66 @@ struct CookieTokens<'a> {
 impl<'a> CookieTokens<'a> {
     /// Scans one `Cookie` header (`a=1; b=2`). Bytes are never assumed to be UTF-8 and a
     /// malformed pair only loses itself.
-    fn scan(&mut self, header: &'a [u8], access_name: &[u8], refresh_name: &[u8]) {
+    ///
+    ///
+    /// The pairs are found with `memchr` (SIMD, tens of bytes per step): the header
+    /// mostly holds other cookies and the token itself, so a byte loop would dominate.
+    fn scan(&mut self, header: &'a [u8], config: &ConfigInner) {
+        let access_name = config.access_cookie_name.as_bytes();
+        let refresh_name = config.refresh_cookie_name.as_bytes();
         let mut rest = header;
         loop {
-            let (pair, next) = match find_semicolon(rest) {
-                Some(end) => (&rest[..end], rest.get(end + 1..)),
+            let (pair, next) = match memchr::memchr(b';', rest) {
+                Some(end) => (rest.get(..end).unwrap_or_default(), rest.get(end + 1..)),
                 None => (rest, None),
             };
-            self.pair(pair, access_name, refresh_name);
+            let pair = pair.trim_ascii_start();
+            // Cheap reject first: most cookies are not ours.
+            if pair.starts_with(access_name) {
+                if let Some(value) = pair_value(pair, access_name.len()) {
+                    record(&mut self.access, &mut self.access_count, value);
+                }
+            } else if pair.starts_with(refresh_name) {
+                if let Some(value) = pair_value(pair, refresh_name.len()) {
+                    record(&mut self.refresh, &mut self.refresh_count, value);
+                }
+            }
             match next {
                 Some(next) => rest = next,
                 None => break,
             }
         }
     }
-
-    fn pair(&mut self, pair: &'a [u8], access_name: &[u8], refresh_name: &[u8]) {
-        let pair = pair.trim_ascii_start();
-        // Cheap reject first: most cookies are not ours.
-        let (is_access, name_len) = if pair.starts_with(access_name) {
-            (true, access_name.len())
-        } else if pair.starts_with(refresh_name) {
-            (false, refresh_name.len())
-        } else {
-            return;
-        };
-        let Some(after_name) = pair.get(name_len..) else {
-            return;
-        };
-        let Some(value) = after_name.trim_ascii_start().strip_prefix(b"=") else {
-            // `sAccessTokenX=…` or a pair without `=`: not our cookie.
-            return;
-        };
-        let value = value.trim_ascii();
-        // RFC 6265 allows a DQUOTE-wrapped value.
-        let value = value
-            .strip_prefix(b"\"")
-            .and_then(|v| v.strip_suffix(b"\""))
-            .unwrap_or(value);
-        let (slot, count) = if is_access {
-            (&mut self.access, &mut self.access_count)
-        } else {
-            (&mut self.refresh, &mut self.refresh_count)
-        };
-        *count += 1;
-        if slot.is_none() {
-            if is_token_value(value) {
-                *slot = Some(value);
-            } else if !value.is_empty() {
-                tracing::debug!("ignoring a session cookie value with invalid characters");
-            }
-        }
-    }
 }
 
-/// Position of the first `;`, eight bytes at a time (the `Cookie` header is scanned on
-/// every request and mostly holds other cookies, so a byte loop would dominate the cost).
-fn find_semicolon(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const SEMICOLONS: u64 = u64::from_ne_bytes([b';'; 8]);
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let Ok(array) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        // A zero byte in `word ^ SEMICOLONS` is a `;`; the lowest flagged byte is exact.
-        let word = u64::from_le_bytes(array) ^ SEMICOLONS;
-        let found = word.wrapping_sub(ONES) & !word & HIGHS;
-        if found != 0 {
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
+/// The value of one pair (no `;` in it) whose name is `name_len` bytes, if the name is
+/// followed by optional whitespace and `=`.
+fn pair_value(pair: &[u8], name_len: usize) -> Option<&[u8]> {
+    // `sAccessTokenX=…` or a pair without `=`: not our cookie.
+    let value = pair
+        .get(name_len..)?
+        .trim_ascii_start()
+        .strip_prefix(b"=")?;
+    let value = value.trim_ascii();
+    // RFC 6265 allows a DQUOTE-wrapped value.
+    Some(
+        value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .unwrap_or(value),
+    )
+}
+
+/// Counts one occurrence of a session cookie and keeps the first valid value.
+fn record<'a>(slot: &mut Option<&'a [u8]>, count: &mut u32, value: &'a [u8]) {
+    *count += 1;
+    if slot.is_none() {
+        if is_token_value(value) {
+            *slot = Some(value);
+        } else if !value.is_empty() {
+            tracing::debug!("ignoring a session cookie value with invalid characters");
         }
-        offset += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b';')
-        .map(|position| offset + position)
 }
 
 #[cfg(test)]
@@ -394,24 +373,88 @@ mod tests {
         assert_eq!(r.access_token, None);
     }
 
+    /// The straightforward reading (split at every `;`, trim, compare the name) that the
+    /// `memchr` scan must match exactly.
+    fn reference_scan<'a>(header: &'a [u8], access: &[u8], refresh: &[u8]) -> CookieTokens<'a> {
+        let mut tokens = CookieTokens::default();
+        for pair in header.split(|&b| b == b';') {
+            let pair = pair.trim_ascii_start();
+            let (is_access, name) = if pair.starts_with(access) {
+                (true, access)
+            } else if pair.starts_with(refresh) {
+                (false, refresh)
+            } else {
+                continue;
+            };
+            let Some(value) = pair[name.len()..].trim_ascii_start().strip_prefix(b"=") else {
+                continue;
+            };
+            let value = value.trim_ascii();
+            let value = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(value);
+            if is_access {
+                record(&mut tokens.access, &mut tokens.access_count, value);
+            } else {
+                record(&mut tokens.refresh, &mut tokens.refresh_count, value);
+            }
+        }
+        tokens
+    }
+
     #[test]
-    fn semicolon_search_matches_a_byte_loop() {
-        let inputs: [&[u8]; 7] = [
-            b"",
-            b";",
-            b"abcdefgh;",
-            b"abcdefghijklmnop",
-            b"a\xff\x80;b;",
-            b"\x3b\x3a\x3c;;;;;;;;",
-            b"0123456789abcdef0123456;",
+    fn memchr_scan_matches_a_split_scan() {
+        let configs = [
+            config(TransferPolicy::Any),
+            SessionCookieConfig::builder()
+                .api_domain("https://api.example.com")
+                .website_domain("https://www.example.com")
+                .access_cookie_name("s")
+                .refresh_cookie_name("sRefresh")
+                .build()
+                .expect("valid config"),
         ];
-        for input in inputs {
-            for start in 0..input.len() {
-                let slice = &input[start..];
+        let headers: [&[u8]; 14] = [
+            b"",
+            b"sAccessToken=a.b.c",
+            b"x=sAccessToken=zz; sAccessToken=ok",
+            b"sAccessTokenOld=1;sAccessToken =\t v ;sRefreshToken=r",
+            b"a=1;\t sRefreshToken=\"q\"; sRefreshToken=r2; sAccessToken",
+            b"sAccessToken;=x; sAccessToken= ; sAccessToken=a,b; sAccessToken=good",
+            b";;;sAccessToken=;sAccessToken=x;",
+            b"s=1; sRefresh=2; sRefreshX=3; s =4; ss=5",
+            b"\xffsAccessToken=1; \xc3sRefreshToken=2; sRefreshToken=\xc3",
+            b"sAccessTokensAccessToken=1; v=sAccessToken; sAccessToken=sAccessToken=x",
+            b"   sAccessToken=lead",
+            b"x=\"a; sAccessToken=inquotes\"",
+            b"sRefresh=a; sRefreshToken=b; s=c; sAccessToken=d",
+            b"sAccessToken=eyJhbGciOi.eyJzdWIi.sig-_; _ga=GA1.2.3; prefs=dark",
+        ];
+        for config in &configs {
+            let inner = &config.inner;
+            for header in headers {
+                let mut found = CookieTokens::default();
+                found.scan(header, inner);
+                let expected = reference_scan(
+                    header,
+                    inner.access_cookie_name.as_bytes(),
+                    inner.refresh_cookie_name.as_bytes(),
+                );
                 assert_eq!(
-                    find_semicolon(slice),
-                    slice.iter().position(|&b| b == b';'),
-                    "{slice:?}"
+                    (
+                        found.access,
+                        found.refresh,
+                        found.access_count,
+                        found.refresh_count
+                    ),
+                    (
+                        expected.access,
+                        expected.refresh,
+                        expected.access_count,
+                        expected.refresh_count
+                    ),
+                    "{header:?}"
                 );
             }
         }
