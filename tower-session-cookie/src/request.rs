@@ -1,7 +1,10 @@
 //! Reading the session tokens a request carries, once, on the hot path.
 //!
 //! Only the two session cookie names are looked at: other cookies are skipped without
-//! being decoded or copied, which keeps the cost per request to a byte scan.
+//! being decoded or copied: pairs are found with `memchr` (SIMD), the `Cookie` headers are
+//! read in one pass (stopping once `max_cookie_header_bytes` is exceeded), and only a
+//! session cookie's value is checked byte by byte. What is read is unchanged: the first
+//! non-empty value made of token characters wins, others count towards duplicates.
 
 use http::{header, HeaderMap, HeaderName};
 

@@ -54,8 +54,8 @@ pub(crate) fn is_token_byte(b: u8) -> bool {
 
 /// A non-empty run of [`is_token_byte`].
 pub(crate) fn is_token_value(value: &[u8]) -> bool {
-    // No early exit: a branch-free fold lets the compiler check 16 bytes at a time, which
-    // matters for ~300-byte JWTs read on every request.
+    // No early exit: a branch-free OR-fold of "bad" flags lets the compiler check 16 bytes
+    // at a time (SSE2), which matters for ~500-byte JWTs read on every request.
     !value.is_empty()
         && value
             .iter()
