@@ -359,8 +359,17 @@ pub(crate) fn parse_name_fast(b: &[u8]) -> Option<FastName> {
     })
 }
 
+/// The longest host name, in bytes (RFC 1035, without the trailing dot).
+const MAX_NAME_BYTES: usize = 253;
+
 /// Converts a non-ASCII host (no port) to its A-label form.
 pub(crate) fn to_ascii_idn(host: &str) -> Result<String, HostSyntaxError> {
+    // Bound the work before converting: every code point takes 1 to 4 UTF-8 bytes and
+    // yields at least one A-label byte, so a longer input cannot be a <= 253-byte name
+    // (IDNA mapping may drop a few characters, but no real host is this long).
+    if host.len() > 4 * MAX_NAME_BYTES {
+        return Err(HostSyntaxError::NameTooLong);
+    }
     match idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL) {
         Ok(s) if s.is_ascii() && !s.is_empty() => Ok(s.into_owned()),
         _ => Err(HostSyntaxError::InvalidIdn),

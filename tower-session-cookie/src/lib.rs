@@ -167,6 +167,7 @@ pub use config::{
 pub use extract::MissingSessionCookieLayer;
 pub use front_token::FrontToken;
 pub use layer::{ResponseFuture, SessionCookie, SessionCookieLayer};
+pub use request::MAX_BEARER_BYTES;
 pub use tokens::{ClearScope, ReceivedToken, SessionTokens};
 pub use tower_domain_guard::{DomainError, SharedDomain};
 

@@ -99,6 +99,11 @@ fn requested_method(headers: &HeaderMap) -> Option<TransferMethod> {
 
 /// `Authorization: Bearer <token>` (scheme case-insensitive); an unusable value is ignored
 /// so that a cookie can still be used, as supertokens-node ignores unparsable candidates.
+/// The longest `Authorization: Bearer` value read; a longer one is ignored (as if absent),
+/// so a request cannot make the layer copy an arbitrarily large header. Access tokens
+/// over the verifier's default limit (8 KiB) are refused there anyway.
+pub const MAX_BEARER_BYTES: usize = 16 * 1024;
+
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.as_bytes();
     let (scheme, rest) = value.split_at_checked(6)?;
@@ -106,6 +111,13 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         return None;
     }
     let token = rest.trim_ascii();
+    if token.len() > MAX_BEARER_BYTES {
+        tracing::debug!(
+            len = token.len(),
+            "ignoring an oversized Authorization bearer value"
+        );
+        return None;
+    }
     if !is_token_value(token) {
         tracing::debug!("ignoring an Authorization bearer value with invalid characters");
         return None;

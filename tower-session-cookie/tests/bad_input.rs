@@ -302,3 +302,32 @@ async fn secrets_never_reach_debug_output_or_logs() {
         assert!(!logs.contains(secret), "{secret} in {logs}");
     }
 }
+
+#[tokio::test]
+async fn oversized_bearer_values_are_ignored_and_never_copied() {
+    use tower_session_cookie::MAX_BEARER_BYTES;
+    let token = |len: usize| format!("Bearer {}", "a".repeat(len));
+    let at_limit = token(MAX_BEARER_BYTES);
+    let (tokens, response) = run(&[("authorization", at_limit.as_bytes())], |_| {}).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        tokens.access_token().map(|t| t.value.len()),
+        Some(MAX_BEARER_BYTES)
+    );
+
+    let past_limit = token(MAX_BEARER_BYTES + 1);
+    let cookie = b"sAccessToken=from-the-cookie";
+    let (tokens, response) = run(
+        &[("authorization", past_limit.as_bytes()), ("cookie", cookie)],
+        |_| {},
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "bad input never fails the request"
+    );
+    let access = tokens.access_token().expect("the cookie still counts");
+    assert_eq!(access.method, TransferMethod::Cookie);
+    assert_eq!(access.value, "from-the-cookie");
+}
