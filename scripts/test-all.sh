@@ -46,6 +46,10 @@ cargo test --workspace --all-features --no-fail-fast
 log "cargo test --benches --no-run"
 cargo test --workspace --all-features --benches --no-run
 
+# --- fuzz targets keep building and their properties keep holding (seconds each) ----
+log "fuzz smoke (cargo fuzz, every target for a few seconds)"
+bash scripts/fuzz-smoke.sh
+
 # --- browser end-to-end ---------------------------------------------------------------
 if [ -x examples/multi-api/e2e/run.sh ]; then
   log "browser end-to-end (Chromium + supertokens-website)"
