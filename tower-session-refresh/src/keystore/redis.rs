@@ -4,11 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, RedisError, Script};
-use tokio::sync::OnceCell;
+use ::redis::aio::ConnectionManager;
+use ::redis::{RedisError, Script};
 
 use super::{KeyStore, KeyStoreFuture, StoredKeySet};
+use crate::store::redis::{store_error, LazyConnection};
 use crate::store::{StoreError, StoreErrorKind};
 
 /// Compare-and-set on the hash's `version` field ("" = the hash must not exist).
@@ -65,9 +65,7 @@ pub struct RedisKeyStore {
 }
 
 struct Inner {
-    client: Client,
-    manager_config: ConnectionManagerConfig,
-    connection: OnceCell<ConnectionManager>,
+    connection: LazyConnection,
     config: RedisKeyStoreConfig,
     key: String,
     put: Script,
@@ -77,43 +75,25 @@ impl fmt::Debug for RedisKeyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisKeyStore")
             .field("key", &self.inner.key)
-            .field("connected", &self.inner.connection.initialized())
+            .field("connected", &self.inner.connection.is_open())
             .finish()
     }
-}
-
-fn store_error(e: RedisError) -> StoreError {
-    let kind = if e.is_timeout() {
-        StoreErrorKind::Timeout
-    } else {
-        StoreErrorKind::Unavailable
-    };
-    StoreError::new(kind, e)
 }
 
 impl RedisKeyStore {
     /// A store for the Redis at `url` (`redis://[user:password@]host:port[/db]`) that
     /// connects on first use. Fails only for an invalid URL or prefix.
     pub fn new(url: &str, config: RedisKeyStoreConfig) -> Result<Self, StoreError> {
-        if config.prefix.contains(['{', '}']) {
-            return Err(StoreError::new(
-                StoreErrorKind::Unavailable,
-                "redis key prefix must not contain '{' or '}'",
-            ));
-        }
-        let client =
-            Client::open(url).map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(config.response_timeout))
-            .set_connection_timeout(Some(config.connection_timeout))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
+        let connection = LazyConnection::open(
+            url,
+            &config.prefix,
+            config.response_timeout,
+            config.connection_timeout,
+            2,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
-                client,
-                manager_config,
-                connection: OnceCell::new(),
+                connection,
                 key: format!("{}keys", config.prefix),
                 config,
                 put: Script::new(PUT_IF_VERSION),
@@ -127,23 +107,7 @@ impl RedisKeyStore {
     }
 
     async fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        if let Some(connection) = self.inner.connection.get() {
-            return Ok(connection.clone());
-        }
-        let init = self.inner.connection.get_or_try_init(|| {
-            ConnectionManager::new_with_config(
-                self.inner.client.clone(),
-                self.inner.manager_config.clone(),
-            )
-        });
-        match tokio::time::timeout(self.inner.config.connection_timeout, init).await {
-            Ok(Ok(connection)) => Ok(connection.clone()),
-            Ok(Err(e)) => Err(store_error(e)),
-            Err(_) => Err(StoreError::new(
-                StoreErrorKind::Timeout,
-                "connecting to redis timed out",
-            )),
-        }
+        self.inner.connection.get().await
     }
 
     async fn run<T>(

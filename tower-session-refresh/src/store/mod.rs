@@ -42,7 +42,7 @@ mod memory;
 
 pub mod conformance;
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 
 use std::{future::Future, pin::Pin, time::SystemTime};
 

@@ -5,12 +5,11 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use ::redis::{
-    aio::{ConnectionManager, ConnectionManagerConfig},
-    Client, RedisError, Script, Value,
-};
+pub(crate) use self::connection::{store_error, LazyConnection};
+use ::redis::{aio::ConnectionManager, RedisError, Script, Value};
 use serde_json::{Map, Value as Json};
-use tokio::sync::OnceCell;
+
+mod connection;
 
 use super::{
     NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
@@ -179,9 +178,7 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    client: Client,
-    manager_config: ConnectionManagerConfig,
-    connection: OnceCell<ConnectionManager>,
+    connection: LazyConnection,
     config: RedisStoreConfig,
     scripts: Scripts,
 }
@@ -213,7 +210,7 @@ impl std::fmt::Debug for RedisStore {
         // The URL may carry a password: leave it out.
         f.debug_struct("RedisStore")
             .field("prefix", &self.inner.config.prefix)
-            .field("connected", &self.inner.connection.initialized())
+            .field("connected", &self.inner.connection.is_open())
             .finish()
     }
 }
@@ -231,25 +228,16 @@ impl RedisStore {
     /// invalid URL or prefix; while Redis cannot be reached every operation answers
     /// [`StoreError`], and the next operation tries to connect again.
     pub fn lazy(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
-        if config.prefix.contains(['{', '}']) {
-            return Err(StoreError::new(
-                StoreErrorKind::Unavailable,
-                "redis key prefix must not contain '{' or '}'",
-            ));
-        }
-        let client =
-            Client::open(url).map_err(|e| StoreError::new(StoreErrorKind::Unavailable, e))?;
-        let manager_config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(config.response_timeout))
-            .set_connection_timeout(Some(config.connection_timeout))
-            .set_number_of_retries(3)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
+        let connection = LazyConnection::open(
+            url,
+            &config.prefix,
+            config.response_timeout,
+            config.connection_timeout,
+            3,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
-                client,
-                manager_config,
-                connection: OnceCell::new(),
+                connection,
                 config,
                 scripts: Scripts::new(),
             }),
@@ -272,23 +260,7 @@ impl RedisStore {
     }
 
     async fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        if let Some(connection) = self.inner.connection.get() {
-            return Ok(connection.clone());
-        }
-        let init = self.inner.connection.get_or_try_init(|| {
-            ConnectionManager::new_with_config(
-                self.inner.client.clone(),
-                self.inner.manager_config.clone(),
-            )
-        });
-        match tokio::time::timeout(self.inner.config.connection_timeout, init).await {
-            Ok(Ok(connection)) => Ok(connection.clone()),
-            Ok(Err(e)) => Err(store_error(e)),
-            Err(_) => Err(StoreError::new(
-                StoreErrorKind::Timeout,
-                "connecting to redis timed out",
-            )),
-        }
+        self.inner.connection.get().await
     }
 
     /// Runs one command (or script call) under the response timeout.
@@ -635,20 +607,6 @@ fn millis_of(duration: Duration) -> u64 {
 
 fn corrupt(what: &'static str) -> StoreError {
     StoreError::new(StoreErrorKind::Corrupt, what)
-}
-
-fn store_error(e: RedisError) -> StoreError {
-    use ::redis::ErrorKind;
-    let kind = if e.is_timeout() {
-        StoreErrorKind::Timeout
-    } else if matches!(e.code(), Some("TSR_CORRUPT" | "WRONGTYPE"))
-        || matches!(e.kind(), ErrorKind::Parse | ErrorKind::UnexpectedReturnType)
-    {
-        StoreErrorKind::Corrupt
-    } else {
-        StoreErrorKind::Unavailable
-    };
-    StoreError::new(kind, e)
 }
 
 fn encode_payload(payload: &Map<String, Json>) -> Result<String, StoreError> {
