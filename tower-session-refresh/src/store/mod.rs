@@ -12,7 +12,7 @@
 //!
 //! - `head`: the hash of the current, promoted refresh token;
 //! - `children`: hashes issued from `head` and not yet used (at most [`MAX_CHILDREN`]);
-//! - `retired`: hashes of former heads (at most [`MAX_RETIRED`]).
+//! - `retired`: hashes rotated away: former heads and the unused siblings of a promoted child (at most [`MAX_RETIRED`]).
 //!
 //! [`SessionStore::rotate`] with the presented hash:
 //!
