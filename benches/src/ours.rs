@@ -11,7 +11,7 @@ use http::HeaderValue;
 use tokio::runtime::Runtime;
 use tower::Layer;
 use tower_domain_guard::{HostGuardLayer, SharedDomain};
-use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
+use tower_session_cookie::{SessionCookie, SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_refresh::{
     keys::{KeySet, SigningKey},
     session::{RefreshService, RequireSessionLayer, Session, SessionConfig, SessionManager},
@@ -40,13 +40,17 @@ pub enum Alg {
 pub const OUR_STACKS: &[&str] = &[
     "host_guard",
     "host_guard_outer",
+    "host_guard_outer_no_ext",
     "session_cookie",
     "session_cookie_418b",
+    "session_cookie_outer",
     "stack_hs256_cached",
     "stack_hs256_uncached",
     "stack_eddsa_cached",
     "stack_eddsa_uncached",
     "stack_hs256_cached_json",
+    "stack_hs256_cached_outer",
+    "stack_eddsa_cached_outer",
     "refresh_memory",
     "refresh_redis",
 ];
@@ -171,12 +175,23 @@ pub fn host_guard_router() -> Router {
 /// `SessionCookieLayer` alone: the handler reads the access token, writes nothing.
 pub fn session_cookie_router() -> Router {
     async fn handler(tokens: SessionTokens) -> StatusCode {
-        black_box(tokens.access_token().map(|t| t.value.len()));
+        black_box(tokens.access_token().map(|t| t.as_str().len()));
         StatusCode::OK
     }
     Router::new()
         .route("/", get(handler))
         .layer(SessionCookieLayer::new(cookie_config()))
+}
+
+/// `SessionCookieLayer` alone, wrapped around the whole `Router` (as `HostGuard` is in
+/// `host_guard_outer` and as the demo stacks it), so axum's per-`Router::layer` boxing
+/// (measured by the `noop_layer` peer) is not counted.
+pub fn session_cookie_outer() -> SessionCookie<Router> {
+    async fn handler(tokens: SessionTokens) -> StatusCode {
+        black_box(tokens.access_token().map(|t| t.as_str().len()));
+        StatusCode::OK
+    }
+    SessionCookieLayer::new(cookie_config()).layer(Router::new().route("/", get(handler)))
 }
 
 /// The session configuration of the full stack: our cookie config, `alg` keys, the
@@ -284,6 +299,29 @@ pub fn full_stack_router(config: &SessionConfig) -> Router {
             .layer(SessionCookieLayer::new(cookie_config()))
             .layer(RequireSessionLayer::new(config.clone())),
     )
+}
+
+/// The full server stack wrapped around the whole `Router` (one `ServiceBuilder`, as the
+/// demo stacks its layers), instead of added with `Router::layer`.
+pub fn full_stack_outer(
+    config: &SessionConfig,
+) -> impl tower::Service<
+    http::Request<axum::body::Body>,
+    Response = http::Response<impl Send + 'static>,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    async fn handler(session: Session) -> StatusCode {
+        black_box(session.user_id().len());
+        StatusCode::OK
+    }
+    tower::ServiceBuilder::new()
+        .layer(HostGuardLayer::new(shared_domain()))
+        .layer(SessionCookieLayer::new(cookie_config()))
+        .layer(RequireSessionLayer::new(config.clone()))
+        .service(Router::new().route("/", get(handler)))
 }
 
 /// [`full_stack_router`] with the demo's `/sessioninfo` handler instead of a bare 200:
@@ -400,11 +438,37 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
             let svc = HostGuardLayer::new(shared_domain()).layer(crate::peers::bare_router());
             visitor.visit(svc, req)
         }
+        // the same without the EffectiveHost extension (`effective_host_extension(false)`)
+        "host_guard_outer_no_ext" => {
+            let svc = HostGuardLayer::new(shared_domain())
+                .effective_host_extension(false)
+                .layer(crate::peers::bare_router());
+            visitor.visit(svc, req)
+        }
         "session_cookie" => visitor.visit(session_cookie_router(), req),
         // the same with a 22-byte token: the peers' 418-byte header plus the longer name
         "session_cookie_418b" => {
             let cookie = our_cookie_header(workload::PEER_SESSION_ID);
             visitor.visit(session_cookie_router(), move || {
+                workload::get_request(&cookie)
+            })
+        }
+        // the workload (418-byte header) through the layer wrapped around the Router
+        "session_cookie_outer" => {
+            let cookie = our_cookie_header(workload::PEER_SESSION_ID);
+            visitor.visit(session_cookie_outer(), move || {
+                workload::get_request(&cookie)
+            })
+        }
+        "stack_hs256_cached_outer" | "stack_eddsa_cached_outer" => {
+            let alg = if name.contains("hs256") {
+                Alg::Hs256
+            } else {
+                Alg::EdDsa
+            };
+            let config = session_config(alg, true);
+            let cookie = our_cookie_header(&sample_token(alg));
+            visitor.visit(full_stack_outer(&config), move || {
                 workload::get_request(&cookie)
             })
         }

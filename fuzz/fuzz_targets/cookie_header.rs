@@ -148,7 +148,7 @@ fuzz_target!(|data: &[u8]| {
 
     let access = tokens
         .access_token()
-        .map(|t| (t.value.as_bytes().to_vec(), t.method));
+        .map(|t| (t.as_bytes().to_vec(), t.method));
     let want_access = match bearer {
         Some(b) => Some((b.to_vec(), TransferMethod::Header)),
         None => r.access.clone().map(|v| (v, TransferMethod::Cookie)),
@@ -157,7 +157,7 @@ fuzz_target!(|data: &[u8]| {
 
     let refresh = tokens
         .refresh_token()
-        .map(|t| (t.value.as_bytes().to_vec(), t.method));
+        .map(|t| (t.as_bytes().to_vec(), t.method));
     let want_refresh = match bearer {
         Some(b) if refresh_route => Some((b.to_vec(), TransferMethod::Header)),
         _ => r.refresh.clone().map(|v| (v, TransferMethod::Cookie)),
@@ -167,6 +167,6 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .flatten()
     {
-        assert!(t.value.bytes().all(token_byte) && !t.value.is_empty());
+        assert!(t.as_bytes().iter().copied().all(token_byte) && !t.is_empty());
     }
 });

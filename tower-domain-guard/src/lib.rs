@@ -103,7 +103,8 @@ pub use domain::{DomainError, SharedDomain};
 #[cfg(feature = "axum")]
 pub use host::MissingEffectiveHost;
 pub use host::{
-    EffectiveHost, HostGuard, HostGuardLayer, HostRejection, HostRejectionKind, PeerAddr,
+    presized_extensions, EffectiveHost, HostGuard, HostGuardLayer, HostRejection,
+    HostRejectionKind, PeerAddr,
 };
 pub use hostname::HostSyntaxError;
 pub use origin::{OriginGuard, OriginGuardLayer, OriginRejection, OriginRejectionKind};

@@ -128,5 +128,25 @@ fn main() {
     println!("alloc: full HostGuard call on the accept path allocated {call_blocks} blocks");
     dhat::assert!(call_blocks <= 3);
 
+    // With the EffectiveHost extension turned off the accept path allocates nothing at all.
+    let mut svc = HostGuardLayer::new(domain.clone())
+        .effective_host_extension(false)
+        .layer(service_fn(|req: Request<()>| async move {
+            assert!(req.extensions().is_empty(), "no EffectiveHost was inserted");
+            Ok::<_, Infallible>(Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+        }));
+    let req = Request::builder()
+        .uri("/")
+        .header(HOST, "api.example.com")
+        .body(())
+        .expect("req");
+    let before = blocks();
+    let res = poll_ready_now(svc.call(req)).expect("response");
+    let call_blocks = blocks() - before;
+    assert!(res.status().is_success());
+    drop(res);
+    println!("alloc: HostGuard without the extension allocated {call_blocks} blocks");
+    dhat::assert_eq!(call_blocks, 0);
+
     println!("alloc: ok (matching and effective-host decision allocate nothing)");
 }

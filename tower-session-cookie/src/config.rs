@@ -277,6 +277,9 @@ pub struct SessionCookieConfig {
 }
 
 pub(crate) struct ConfigInner {
+    /// Cloned into requests that arrive without extensions (see
+    /// [`tower_domain_guard::presized_extensions`]).
+    pub(crate) presized_extensions: http::Extensions,
     pub(crate) access_cookie_name: String,
     pub(crate) refresh_cookie_name: String,
     pub(crate) cookie_domain: Option<SharedDomain>,
@@ -737,6 +740,7 @@ impl SessionCookieConfigBuilder {
             OlderCookieDomain::Domain(domain) => Some(domain.cookie_domain()),
         });
         let inner = ConfigInner {
+            presized_extensions: tower_domain_guard::presized_extensions(),
             access_attributes: render(current_domain, ACCESS_PATH),
             refresh_attributes: render(current_domain, &refresh_path),
             older_access_attributes: older_domain.map(|domain| render(domain, ACCESS_PATH)),

@@ -103,7 +103,7 @@
 //!     .layer(SessionCookieLayer::new(config))
 //!     .service(service_fn(|request: Request<hyper::body::Incoming>| async move {
 //!         let tokens = request.extensions().get::<SessionTokens>();
-//!         let seen = tokens.and_then(|t| t.access_token()).map_or(0, |t| t.value.len());
+//!         let seen = tokens.and_then(|t| t.access_token()).map_or(0, |t| t.len());
 //!         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(seen.to_string()))))
 //!     }));
 //!

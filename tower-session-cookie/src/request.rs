@@ -6,7 +6,7 @@
 //! session cookie's value is checked byte by byte. What is read is unchanged: the first
 //! non-empty value made of token characters wins, others count towards duplicates.
 
-use http::{header, HeaderMap, HeaderName};
+use http::{header, HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
     config::{ConfigInner, TransferPolicy},
@@ -19,37 +19,43 @@ use crate::{
 const ST_AUTH_MODE: HeaderName = HeaderName::from_static(crate::headers::ST_AUTH_MODE);
 
 /// What the request carried, according to the configuration.
+///
+/// One pass over the request headers, comparing names (no hashed lookups: a request carries
+/// a dozen headers or so, and three `HeaderMap` lookups cost more than walking them).
 pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap) -> Received {
-    let mut received = Received {
-        requested_method: requested_method(headers),
-        ..Received::default()
-    };
-
-    let bearer = if config.transfer_policy == TransferPolicy::Cookie {
-        None
-    } else {
-        bearer_token(headers)
-    };
-
+    let mut received = Received::default();
+    let read_cookies = config.transfer_policy != TransferPolicy::Header;
+    let read_bearer = config.transfer_policy != TransferPolicy::Cookie;
     let mut cookies = CookieTokens::default();
-    if config.transfer_policy != TransferPolicy::Header {
-        // One pass: sum the sizes as we go and stop (discarding what was found) as soon as
-        // the limit is exceeded, so at most `max_cookie_header_bytes` bytes are scanned.
-        let mut total = 0usize;
-        for value in headers.get_all(header::COOKIE) {
-            total = total.saturating_add(value.len());
-            if total > config.max_cookie_header_bytes {
+    let mut cookie_bytes = 0usize;
+    let mut authorization = None;
+    let mut auth_mode = None;
+    for (name, value) in headers {
+        if *name == header::COOKIE {
+            if !read_cookies || received.cookie_header_too_large {
+                continue;
+            }
+            // Sum the sizes as we go and stop (discarding what was found) as soon as the
+            // limit is exceeded, so at most `max_cookie_header_bytes` bytes are scanned.
+            cookie_bytes = cookie_bytes.saturating_add(value.len());
+            if cookie_bytes > config.max_cookie_header_bytes {
                 tracing::debug!(
                     limit = config.max_cookie_header_bytes,
                     "Cookie headers exceed the limit; reading no session cookies"
                 );
                 received.cookie_header_too_large = true;
                 cookies = CookieTokens::default();
-                break;
+                continue;
             }
-            cookies.scan(value.as_bytes(), config);
+            cookies.scan(value, config);
+        } else if *name == header::AUTHORIZATION {
+            // The first line only, as `HeaderMap::get` would.
+            authorization.get_or_insert(value);
+        } else if *name == ST_AUTH_MODE {
+            auth_mode.get_or_insert(value);
         }
     }
+    received.requested_method = auth_mode.and_then(requested_method);
     received.duplicate_access_cookie = cookies.access_count > 1;
     received.duplicate_refresh_cookie = cookies.refresh_count > 1;
     if received.duplicate_access_cookie || received.duplicate_refresh_cookie {
@@ -60,34 +66,29 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
         );
     }
 
-    let cookie_token = |value: Option<&[u8]>| {
-        value
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .map(|value| ReceivedToken {
-                value: value.to_owned(),
-                method: TransferMethod::Cookie,
-            })
-    };
-    let bearer_token = |value: &str| ReceivedToken {
-        value: value.to_owned(),
-        method: TransferMethod::Header,
+    let bearer = authorization
+        .filter(|_| read_bearer)
+        .and_then(|value| Some((value, bearer_token(value)?)));
+    let token = |found: Option<(&HeaderValue, &[u8])>, method| {
+        found.and_then(|(header, value)| ReceivedToken::in_header(header, value, method))
     };
     let on_refresh_route = path == config.refresh_path;
     // On the refresh call the SDK sends the *refresh* token as the bearer; filling both
     // slots lets the refresh service read `refresh_token()` and everyone else `access_token()`.
-    received.access_token = bearer
-        .map(bearer_token)
-        .or_else(|| cookie_token(cookies.access));
+    received.access_token = match bearer {
+        Some(_) => token(bearer, TransferMethod::Header),
+        None => token(cookies.access, TransferMethod::Cookie),
+    };
     received.refresh_token = match bearer {
-        Some(bearer) if on_refresh_route => Some(bearer_token(bearer)),
-        _ => cookie_token(cookies.refresh),
+        Some(_) if on_refresh_route => token(bearer, TransferMethod::Header),
+        _ => token(cookies.refresh, TransferMethod::Cookie),
     };
     received
 }
 
-/// `st-auth-mode: cookie|header`; anything else (or absent) means "no preference".
-fn requested_method(headers: &HeaderMap) -> Option<TransferMethod> {
-    let value = headers.get(ST_AUTH_MODE)?.as_bytes().trim_ascii();
+/// `st-auth-mode: cookie|header`; anything else means "no preference".
+fn requested_method(value: &HeaderValue) -> Option<TransferMethod> {
+    let value = value.as_bytes().trim_ascii();
     if value.eq_ignore_ascii_case(b"cookie") {
         Some(TransferMethod::Cookie)
     } else if value.eq_ignore_ascii_case(b"header") {
@@ -97,16 +98,15 @@ fn requested_method(headers: &HeaderMap) -> Option<TransferMethod> {
     }
 }
 
-/// `Authorization: Bearer <token>` (scheme case-insensitive); an unusable value is ignored
-/// so that a cookie can still be used, as supertokens-node ignores unparsable candidates.
 /// The longest `Authorization: Bearer` value read; a longer one is ignored (as if absent),
 /// so a request cannot make the layer copy an arbitrarily large header. Access tokens
 /// over the verifier's default limit (8 KiB) are refused there anyway.
 pub const MAX_BEARER_BYTES: usize = 16 * 1024;
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
-    let (scheme, rest) = value.split_at_checked(6)?;
+/// `Authorization: Bearer <token>` (scheme case-insensitive); an unusable value is ignored
+/// so that a cookie can still be used, as supertokens-node ignores unparsable candidates.
+fn bearer_token(value: &HeaderValue) -> Option<&[u8]> {
+    let (scheme, rest) = value.as_bytes().split_at_checked(6)?;
     if !scheme.eq_ignore_ascii_case(b"bearer") || rest.first().is_none_or(|&b| b != b' ') {
         return None;
     }
@@ -122,15 +122,14 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         tracing::debug!("ignoring an Authorization bearer value with invalid characters");
         return None;
     }
-    // Token bytes are ASCII, so this never fails.
-    std::str::from_utf8(token).ok()
+    Some(token)
 }
 
 /// The first valid value of each session cookie and how often each name occurred.
 #[derive(Default)]
 struct CookieTokens<'a> {
-    access: Option<&'a [u8]>,
-    refresh: Option<&'a [u8]>,
+    access: Option<(&'a HeaderValue, &'a [u8])>,
+    refresh: Option<(&'a HeaderValue, &'a [u8])>,
     access_count: u32,
     refresh_count: u32,
 }
@@ -142,7 +141,8 @@ impl<'a> CookieTokens<'a> {
     ///
     /// The pairs are found with `memchr` (SIMD, tens of bytes per step): the header
     /// mostly holds other cookies and the token itself, so a byte loop would dominate.
-    fn scan(&mut self, header: &'a [u8], config: &ConfigInner) {
+    fn scan(&mut self, header_value: &'a HeaderValue, config: &ConfigInner) {
+        let header = header_value.as_bytes();
         let access_name = config.access_cookie_name.as_bytes();
         let refresh_name = config.refresh_cookie_name.as_bytes();
         let mut rest = header;
@@ -152,14 +152,26 @@ impl<'a> CookieTokens<'a> {
                 None => (rest, None),
             };
             let pair = pair.trim_ascii_start();
-            // Cheap reject first: most cookies are not ours.
-            if pair.starts_with(access_name) {
+            // Cheap reject first: most cookies are not ours, and a first-byte test is
+            // cheaper than the `memcmp` call behind `starts_with`.
+            let first = pair.first();
+            if first == access_name.first() && pair.starts_with(access_name) {
                 if let Some(value) = pair_value(pair, access_name.len()) {
-                    record(&mut self.access, &mut self.access_count, value);
+                    record(
+                        &mut self.access,
+                        &mut self.access_count,
+                        header_value,
+                        value,
+                    );
                 }
-            } else if pair.starts_with(refresh_name) {
+            } else if first == refresh_name.first() && pair.starts_with(refresh_name) {
                 if let Some(value) = pair_value(pair, refresh_name.len()) {
-                    record(&mut self.refresh, &mut self.refresh_count, value);
+                    record(
+                        &mut self.refresh,
+                        &mut self.refresh_count,
+                        header_value,
+                        value,
+                    );
                 }
             }
             match next {
@@ -189,11 +201,16 @@ fn pair_value(pair: &[u8], name_len: usize) -> Option<&[u8]> {
 }
 
 /// Counts one occurrence of a session cookie and keeps the first valid value.
-fn record<'a>(slot: &mut Option<&'a [u8]>, count: &mut u32, value: &'a [u8]) {
+fn record<'a>(
+    slot: &mut Option<(&'a HeaderValue, &'a [u8])>,
+    count: &mut u32,
+    header: &'a HeaderValue,
+    value: &'a [u8],
+) {
     *count += 1;
     if slot.is_none() {
         if is_token_value(value) {
-            *slot = Some(value);
+            *slot = Some((header, value));
         } else if !value.is_empty() {
             tracing::debug!("ignoring a session cookie value with invalid characters");
         }
@@ -226,7 +243,7 @@ mod tests {
     }
 
     fn value(token: &Option<ReceivedToken>) -> Option<(&str, TransferMethod)> {
-        token.as_ref().map(|t| (t.value.as_str(), t.method))
+        token.as_ref().map(|t| (t.as_str(), t.method))
     }
 
     #[test]
@@ -390,7 +407,12 @@ mod tests {
 
     /// The straightforward reading (split at every `;`, trim, compare the name) that the
     /// `memchr` scan must match exactly.
-    fn reference_scan<'a>(header: &'a [u8], access: &[u8], refresh: &[u8]) -> CookieTokens<'a> {
+    fn reference_scan<'a>(
+        header_value: &'a HeaderValue,
+        access: &[u8],
+        refresh: &[u8],
+    ) -> CookieTokens<'a> {
+        let header = header_value.as_bytes();
         let mut tokens = CookieTokens::default();
         for pair in header.split(|&b| b == b';') {
             let pair = pair.trim_ascii_start();
@@ -410,9 +432,19 @@ mod tests {
                 .and_then(|v| v.strip_suffix(b"\""))
                 .unwrap_or(value);
             if is_access {
-                record(&mut tokens.access, &mut tokens.access_count, value);
+                record(
+                    &mut tokens.access,
+                    &mut tokens.access_count,
+                    header_value,
+                    value,
+                );
             } else {
-                record(&mut tokens.refresh, &mut tokens.refresh_count, value);
+                record(
+                    &mut tokens.refresh,
+                    &mut tokens.refresh_count,
+                    header_value,
+                    value,
+                );
             }
         }
         tokens
@@ -449,6 +481,7 @@ mod tests {
         for config in &configs {
             let inner = &config.inner;
             for header in headers {
+                let header = &HeaderValue::from_bytes(header).expect("valid header bytes");
                 let mut found = CookieTokens::default();
                 found.scan(header, inner);
                 let expected = reference_scan(
@@ -458,14 +491,14 @@ mod tests {
                 );
                 assert_eq!(
                     (
-                        found.access,
-                        found.refresh,
+                        found.access.map(|(_, v)| v),
+                        found.refresh.map(|(_, v)| v),
                         found.access_count,
                         found.refresh_count
                     ),
                     (
-                        expected.access,
-                        expected.refresh,
+                        expected.access.map(|(_, v)| v),
+                        expected.refresh.map(|(_, v)| v),
                         expected.access_count,
                         expected.refresh_count
                     ),

@@ -9,7 +9,7 @@ use std::{
     time::SystemTime,
 };
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 use crate::{
     config::{SessionCookieConfig, TransferPolicy},
@@ -22,28 +22,103 @@ use crate::{
 
 /// A token the request carried, and how it travelled.
 ///
+/// The value is never copied out of the request: it is a range of the `Cookie` or
+/// `Authorization` header it came in (whose bytes are reference-counted), checked once to
+/// be a non-empty run of token characters (base64/base64url, `.`, `~`), so it is ASCII.
+///
 /// `Debug` shows the length, never the value.
 ///
 /// ```
 /// use tower_session_cookie::{ReceivedToken, TransferMethod};
-/// let token = ReceivedToken { value: "secret".into(), method: TransferMethod::Cookie };
+/// let token = ReceivedToken::new("secret", TransferMethod::Cookie).expect("token characters");
+/// assert_eq!(token.as_str(), "secret");
 /// assert!(!format!("{token:?}").contains("secret"));
+/// assert!(ReceivedToken::new("a;b", TransferMethod::Cookie).is_none());
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ReceivedToken {
-    /// The token as sent (only base64/base64url characters, `.` and `~`; anything else is ignored).
-    pub value: String,
+    /// The header the token was read from; the token is `header[start..end]`.
+    header: HeaderValue,
+    start: u32,
+    end: u32,
     /// Cookie or `Authorization: Bearer`.
     pub method: TransferMethod,
 }
 
+impl ReceivedToken {
+    /// A token with this value, or `None` unless `value` is a non-empty run of token
+    /// characters (what the layer would have ignored). For tests and for services driven
+    /// without the layer; the layer itself borrows the request's header instead of copying.
+    pub fn new(value: &str, method: TransferMethod) -> Option<Self> {
+        if !is_token_value(value.as_bytes()) {
+            return None;
+        }
+        let header = HeaderValue::from_str(value).ok()?;
+        Some(ReceivedToken {
+            start: 0,
+            end: u32::try_from(value.len()).ok()?,
+            header,
+            method,
+        })
+    }
+
+    /// `value` (a sub-slice of `header.as_bytes()`, already checked with
+    /// [`is_token_value`]) as a token; `None` if it is not inside `header`.
+    pub(crate) fn in_header(
+        header: &HeaderValue,
+        value: &[u8],
+        method: TransferMethod,
+    ) -> Option<Self> {
+        let whole = header.as_bytes();
+        let start = value.as_ptr().addr().checked_sub(whole.as_ptr().addr())?;
+        let end = start.checked_add(value.len())?;
+        whole.get(start..end)?;
+        Some(ReceivedToken {
+            header: header.clone(),
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(end).ok()?,
+            method,
+        })
+    }
+
+    /// The token's bytes (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.header
+            .as_bytes()
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The token as text.
+    pub fn as_str(&self) -> &str {
+        // Token characters are ASCII, checked when the token was read, so this never
+        // falls back to "".
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The token's length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// Always `false`: empty values are not tokens (present for API completeness).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl PartialEq for ReceivedToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method && self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ReceivedToken {}
+
 impl fmt::Debug for ReceivedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReceivedToken")
-            .field(
-                "value",
-                &format_args!("<redacted, {} bytes>", self.value.len()),
-            )
+            .field("value", &format_args!("<redacted, {} bytes>", self.len()))
             .field("method", &self.method)
             .finish()
     }
@@ -107,7 +182,9 @@ struct Shared {
     received: Received,
     /// Set once anything was recorded, so untouched responses skip the lock entirely.
     changed: AtomicBool,
-    pending: Mutex<Pending>,
+    /// Boxed on the first write, so the handle of a request that writes nothing (most of
+    /// them) stays small and is built without zeroing every pending slot.
+    pending: Mutex<Option<Box<Pending>>>,
 }
 
 /// Per-request handle placed in the request extensions by
@@ -158,7 +235,7 @@ impl SessionTokens {
                 config: config.clone(),
                 received,
                 changed: AtomicBool::new(false),
-                pending: Mutex::new(Pending::default()),
+                pending: Mutex::new(None),
             }),
         }
     }
@@ -200,7 +277,7 @@ impl SessionTokens {
     /// (SuperTokens' default), constrained by the transfer policy.
     ///
     /// ```
-    /// # use http::HeaderMap;
+    /// # use http::{HeaderMap, HeaderValue};
     /// # use tower_session_cookie::{SessionCookieConfig, SessionTokens, TransferMethod};
     /// # let config = SessionCookieConfig::builder().api_domain("https://api.example.com")
     /// #     .website_domain("https://www.example.com").build()?;
@@ -345,16 +422,18 @@ impl SessionTokens {
         if !self.shared.changed.swap(false, Ordering::AcqRel) {
             return;
         }
-        let pending = std::mem::take(&mut *self.lock());
-        crate::response::write_changes(&self.shared.config.inner, pending, headers);
+        let pending = self.lock().take();
+        if let Some(pending) = pending {
+            crate::response::write_changes(&self.shared.config.inner, *pending, headers);
+        }
     }
 
     fn record(&self, change: impl FnOnce(&mut Pending)) {
-        change(&mut self.lock());
+        change(self.lock().get_or_insert_with(Box::default));
         self.shared.changed.store(true, Ordering::Release);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Pending> {
+    fn lock(&self) -> MutexGuard<'_, Option<Box<Pending>>> {
         // A panic while holding the lock leaves plain data behind; keep using it.
         self.shared
             .pending

@@ -79,7 +79,7 @@ async fn echo(tokens: SessionTokens) -> String {
 
 fn describe(tokens: &SessionTokens) -> String {
     let token = |t: Option<&ReceivedToken>| match t {
-        Some(t) => format!("{}/{:?}", t.value, t.method),
+        Some(t) => format!("{}/{:?}", t.as_str(), t.method),
         None => "-".to_owned(),
     };
     format!(

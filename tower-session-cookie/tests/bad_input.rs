@@ -59,7 +59,7 @@ async fn run(
 }
 
 fn access(tokens: &SessionTokens) -> Option<(&str, TransferMethod)> {
-    tokens.access_token().map(|t| (t.value.as_str(), t.method))
+    tokens.access_token().map(|t| (t.as_str(), t.method))
 }
 
 #[tokio::test]
@@ -311,7 +311,7 @@ async fn oversized_bearer_values_are_ignored_and_never_copied() {
     let (tokens, response) = run(&[("authorization", at_limit.as_bytes())], |_| {}).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        tokens.access_token().map(|t| t.value.len()),
+        tokens.access_token().map(|t| t.len()),
         Some(MAX_BEARER_BYTES)
     );
 
@@ -329,5 +329,5 @@ async fn oversized_bearer_values_are_ignored_and_never_copied() {
     );
     let access = tokens.access_token().expect("the cookie still counts");
     assert_eq!(access.method, TransferMethod::Cookie);
-    assert_eq!(access.value, "from-the-cookie");
+    assert_eq!(access.as_str(), "from-the-cookie");
 }

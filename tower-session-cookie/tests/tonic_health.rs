@@ -28,7 +28,7 @@ async fn health_check_through_the_layer() {
             *seen_inside.lock().expect("lock") = Some(
                 tokens
                     .access_token()
-                    .map_or_else(String::new, |t| t.value.clone()),
+                    .map_or_else(String::new, |t| t.as_str().to_owned()),
             );
             tokens.set_anti_csrf("from.grpc".into());
         }

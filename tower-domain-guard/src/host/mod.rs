@@ -104,13 +104,27 @@ pub(crate) struct HostConfig {
     /// An empty extensions map with room for several entries, cloned into requests that
     /// arrive without extensions (see [`presized_extensions`]).
     presized: Extensions,
+    /// Put the [`EffectiveHost`] in the request extensions.
+    record_host: bool,
 }
 
-/// An empty [`Extensions`] whose map has room for 7 entries. A request that reaches the
-/// guard without extensions gets a clone of it before the [`EffectiveHost`] goes in: one
-/// table allocation instead of a 4-slot table that the inner service's own inserts (axum's
-/// `MatchedPath`, `OriginalUri`, path parameters...) outgrow and rehash.
-fn presized_extensions() -> Extensions {
+/// An empty [`Extensions`] whose map has room for 7 entries, for layers that may insert a
+/// request's first extension (the guard's [`EffectiveHost`], the session cookie layer's
+/// handle): cloning it costs one table allocation, where inserting into a request without
+/// extensions builds a 4-slot table that the inner service's own inserts (axum's
+/// `MatchedPath`, `OriginalUri`, path parameters...) outgrow and rehash. Keep one per
+/// layer (cloning an empty map copies no entries).
+///
+/// ```
+/// let mut request = http::Request::new(());
+/// let presized = tower_domain_guard::presized_extensions();
+/// if request.extensions().is_empty() {
+///     *request.extensions_mut() = presized.clone();
+/// }
+/// request.extensions_mut().insert(42u32);
+/// assert_eq!(request.extensions().get::<u32>(), Some(&42));
+/// ```
+pub fn presized_extensions() -> Extensions {
     #[derive(Clone, Copy)]
     struct Slot<const N: u8>;
     let mut e = Extensions::new();
@@ -133,6 +147,7 @@ impl Clone for HostConfig {
             malformed: self.malformed.clone(),
             on_rejection: self.on_rejection.clone(),
             presized: self.presized.clone(),
+            record_host: self.record_host,
         }
     }
 }
@@ -147,6 +162,7 @@ impl fmt::Debug for HostConfig {
             .field("outside", &self.outside)
             .field("malformed", &self.malformed)
             .field("on_rejection", &self.on_rejection.is_some())
+            .field("record_host", &self.record_host)
             .finish()
     }
 }
@@ -181,6 +197,7 @@ impl HostGuardLayer {
                 ),
                 on_rejection: None,
                 presized: presized_extensions(),
+                record_host: true,
             }),
         }
     }
@@ -261,6 +278,22 @@ impl HostGuardLayer {
         trusted: impl Fn(&Extensions) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.config_mut().trust_forwarded = Some(Arc::new(trusted));
+        self
+    }
+
+    /// Whether accepted requests carry their [`EffectiveHost`] in the extensions (default:
+    /// `true`). Turn it off when no handler reads it: the insert is most of what the guard
+    /// costs on an accepted request (`http::Extensions` boxes every value, and allocates its
+    /// map for the first one), so without it the accept path allocates nothing.
+    ///
+    /// ```
+    /// # use tower_domain_guard::HostGuardLayer;
+    /// let layer = HostGuardLayer::for_domain(".example.com")?.effective_host_extension(false);
+    /// # drop(layer);
+    /// # Ok::<(), tower_domain_guard::DomainError>(())
+    /// ```
+    pub fn effective_host_extension(mut self, record: bool) -> Self {
+        self.config_mut().record_host = record;
         self
     }
 
@@ -403,7 +436,10 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let effective = match self.config.decide(&req) {
-            Ok(c) => Ok(EffectiveHost::new(&c.name, c.lowercase, c.port)),
+            Ok(c) if self.config.record_host => {
+                Ok(Some(EffectiveHost::new(&c.name, c.lowercase, c.port)))
+            }
+            Ok(_) => Ok(None),
             Err(r) => {
                 tracing::debug!(
                     host = %Escaped(r.value),
@@ -415,11 +451,13 @@ where
         };
         match effective {
             Ok(host) => {
-                let ext = req.extensions_mut();
-                if ext.is_empty() {
-                    *ext = self.config.presized.clone();
+                if let Some(host) = host {
+                    let ext = req.extensions_mut();
+                    if ext.is_empty() {
+                        *ext = self.config.presized.clone();
+                    }
+                    ext.insert(host);
                 }
-                ext.insert(host);
                 ResponseFuture::future(self.inner.call(req))
             }
             Err(rejection) => ResponseFuture::rejected(self.config.rejection_response(rejection)),
@@ -592,6 +630,53 @@ mod tests {
         assert_eq!(c.len(), 1);
         let h = c.get::<EffectiveHost>().map(ToString::to_string);
         assert_eq!(h.as_deref(), Some("api.example.com:8443"));
+    }
+
+    /// Inserted by default, absent with the switch off; rejections are the same either way.
+    #[test]
+    fn effective_host_extension_switch() {
+        fn run(layer: &HostGuardLayer, host: &str) -> (StatusCode, Option<String>) {
+            let seen = Arc::new(std::sync::Mutex::new(None));
+            let seen_inner = Arc::clone(&seen);
+            let mut svc = layer.layer(tower::service_fn(move |req: Request<()>| {
+                let host = req
+                    .extensions()
+                    .get::<EffectiveHost>()
+                    .map(|h| h.to_string());
+                *seen_inner.lock().expect("lock") = host;
+                async { Ok::<_, std::convert::Infallible>(Response::new(())) }
+            }));
+            let req = Request::builder()
+                .uri("/")
+                .header(http::header::HOST, host)
+                .body(())
+                .expect("request");
+            let fut = svc.call(req);
+            let res = poll_now(fut).expect("infallible");
+            let host = seen.lock().expect("lock").take();
+            (res.status(), host)
+        }
+        let on = HostGuardLayer::for_domain(".example.com").expect("domain");
+        let off = on.clone().effective_host_extension(false);
+        assert_eq!(
+            run(&on, "API.example.com"),
+            (StatusCode::OK, Some("api.example.com".to_owned()))
+        );
+        assert_eq!(run(&off, "API.example.com"), (StatusCode::OK, None));
+        for layer in [&on, &off] {
+            assert_eq!(run(layer, "evil.com").0, StatusCode::MISDIRECTED_REQUEST);
+            assert_eq!(run(layer, "a b").0, StatusCode::BAD_REQUEST);
+        }
+    }
+
+    /// Polls a future that is ready at once.
+    fn poll_now<F: std::future::Future>(fut: F) -> F::Output {
+        let mut fut = std::pin::pin!(fut);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("future not ready"),
+        }
     }
 
     #[test]

@@ -89,7 +89,11 @@ where
             request.uri().path(),
             request.headers(),
         );
-        request.extensions_mut().insert(tokens.clone());
+        let extensions = request.extensions_mut();
+        if extensions.is_empty() {
+            *extensions = self.config.inner.presized_extensions.clone();
+        }
+        extensions.insert(tokens.clone());
         ResponseFuture::new(self.inner.call(request), tokens)
     }
 }

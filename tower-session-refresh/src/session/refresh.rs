@@ -194,7 +194,7 @@ impl RefreshShared {
                     return Err(UNAUTHORISED_CLEAR("cookie refresh without rid header"));
                 }
                 AntiCsrf::ViaToken => {
-                    let expected = issue::anti_csrf_for(&presented.value);
+                    let expected = issue::anti_csrf_for(presented.as_str());
                     let ok = headers
                         .get("anti-csrf")
                         .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
@@ -218,10 +218,10 @@ impl RefreshShared {
             return Err(UNAUTHORISED_CLEAR("duplicate session cookies"));
         }
 
-        let Some(handle) = issue::refresh_token_handle(&presented.value) else {
+        let Some(handle) = issue::refresh_token_handle(presented.as_str()) else {
             return Err(UNAUTHORISED_CLEAR("malformed refresh token"));
         };
-        let presented_hash = refresh_token_hash(&presented.value);
+        let presented_hash = refresh_token_hash(presented.as_str());
         let new_refresh = issue::new_refresh_token(handle)
             .map_err(|_| Rejection::Unavailable("random number generator failed"))?;
         let new_hash = refresh_token_hash(&new_refresh);

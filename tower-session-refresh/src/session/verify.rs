@@ -197,13 +197,13 @@ pub(crate) fn check_request(
         return Checked::Done(Err(Rejection::TryRefresh("duplicate access-token cookies")));
     }
     let csrf = Csrf::capture(config.anti_csrf(), method, transfer, headers);
-    match config.verifier().verify_sync(&access.value) {
+    match config.verifier().verify_sync(access.as_str()) {
         Ok(claims) => after_verify(config, tokens, transfer, &csrf, claims),
         Err(VerifyError::Invalid(InvalidReason::UnknownKid)) => {
             // The key source may know more keys (remote JWKS refetch).
             let config = config.clone();
             let tokens = tokens.clone();
-            let token = access.value.clone();
+            let token = access.as_str().to_owned();
             Checked::Pending(Box::pin(async move {
                 let claims = config
                     .verifier()
