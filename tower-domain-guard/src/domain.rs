@@ -292,6 +292,31 @@ impl SharedDomain {
         }
     }
 
+    /// The common Host value in one step: `raw` is this (name) domain or a lowercase name
+    /// under it with no port and no trailing dot (`api.example.com`). The domain part was
+    /// validated when it was parsed, so only the labels in front of it are checked (LDH,
+    /// lowercase, 1 to 63 bytes, no hyphen at either end). `true` only where the full parse
+    /// and [`matches_validated_bytes`](Self::matches_validated_bytes) would accept the same
+    /// bytes as a lowercase name without port; anything else answers `false` and takes
+    /// the full path.
+    #[inline]
+    pub(crate) fn matches_plain_lowercase(&self, raw: &[u8]) -> bool {
+        let d = self.name.as_bytes();
+        if self.ip || raw.len() > hostname::MAX_NAME_BYTES {
+            return false;
+        }
+        if raw == d {
+            return true;
+        }
+        let Some(cut) = raw.len().checked_sub(d.len() + 1) else {
+            return false;
+        };
+        let (labels, dot_domain) = raw.split_at(cut);
+        dot_domain.first() == Some(&b'.')
+            && dot_domain.get(1..) == Some(d)
+            && hostname::lowercase_labels(labels)
+    }
+
     /// The normalised name: lowercase, punycode, no leading or trailing dot
     /// (`"example.com"`).
     pub fn name(&self) -> &str {

@@ -360,7 +360,33 @@ pub(crate) fn parse_name_fast(b: &[u8]) -> Option<FastName> {
 }
 
 /// The longest host name, in bytes (RFC 1035, without the trailing dot).
-const MAX_NAME_BYTES: usize = 253;
+pub(crate) const MAX_NAME_BYTES: usize = 253;
+
+/// `b` is one or more dot-separated labels of lowercase letters, digits and hyphens, each
+/// 1 to 63 bytes long and neither starting nor ending with a hyphen (the labels in front
+/// of an already validated domain, so the top-label rules do not apply).
+pub(crate) fn lowercase_labels(b: &[u8]) -> bool {
+    let mut label_start = 0usize;
+    for (i, &byte) in b.iter().enumerate() {
+        let class = BYTE_CLASS[usize::from(byte)];
+        if class & (C_LOWER | C_DIGIT | C_HYPHEN) != 0 {
+            continue;
+        }
+        if class != C_DOT || !label_ok(&b[label_start..i]) {
+            return false;
+        }
+        label_start = i + 1;
+    }
+    label_ok(&b[label_start..])
+}
+
+/// One label of [`lowercase_labels`]: 1 to 63 bytes, no hyphen at either end.
+fn label_ok(label: &[u8]) -> bool {
+    match (label.first(), label.last()) {
+        (Some(&first), Some(&last)) => first != b'-' && last != b'-' && label.len() <= 63,
+        _ => false,
+    }
+}
 
 /// Converts a non-ASCII host (no port) to its A-label form.
 pub(crate) fn to_ascii_idn(host: &str) -> Result<String, HostSyntaxError> {

@@ -42,7 +42,9 @@ pin_project! {
     #[project = BodyKindProj]
     enum BodyKind<B> {
         Inner { #[pin] body: B },
-        Text { data: Option<Bytes> },
+        // Boxed: rejection texts are rare, and keeping `GuardBody<B>` as small as `B` keeps
+        // every accepted response as cheap to move as the inner one.
+        Text { data: Option<Box<Bytes>> },
     }
 }
 
@@ -59,7 +61,7 @@ impl<B> GuardBody<B> {
         let data: Bytes = data.into();
         Self {
             kind: BodyKind::Text {
-                data: (!data.is_empty()).then_some(data),
+                data: (!data.is_empty()).then(|| Box::new(data)),
             },
         }
     }
@@ -102,7 +104,7 @@ where
         match self.project().kind.project() {
             BodyKindProj::Inner { body } => body.poll_frame(cx),
             BodyKindProj::Text { data } => {
-                Poll::Ready(data.take().map(|d| Ok(Frame::data(B::Data::from(d)))))
+                Poll::Ready(data.take().map(|d| Ok(Frame::data(B::Data::from(*d)))))
             }
         }
     }

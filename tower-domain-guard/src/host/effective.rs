@@ -253,6 +253,16 @@ impl HostConfig {
                 });
             };
             let raw = h.as_bytes();
+            // The common case, decided without the full parse (same answer: see
+            // `SharedDomain::matches_plain_lowercase` and the property test below).
+            if self.domain.matches_plain_lowercase(raw) {
+                return Ok(Candidate {
+                    name: Cow::Borrowed(raw),
+                    port: None,
+                    kind: HostKind::Name,
+                    lowercase: true,
+                });
+            }
             let c = parse_value(raw).map_err(|e| Rejected {
                 kind: HostRejectionKind::Malformed(e),
                 value: raw,
@@ -262,5 +272,91 @@ impl HostConfig {
         self.accept(&candidate)
             .map_err(|kind| Rejected { kind, value: raw })?;
         Ok(candidate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::parse_value;
+    use crate::hostname::HostKind;
+    use crate::SharedDomain;
+
+    /// Host values near the shared domain: random label-ish prefixes (letters of both
+    /// cases, digits, hyphens, dots, colons) in front of the domain or a look-alike.
+    fn near_domain() -> impl Strategy<Value = String> {
+        let prefix = prop_oneof![
+            "[a-zA-Z0-9.:-]{0,70}",
+            // mostly well-formed lowercase labels, some with hyphens at the ends or empty
+            "([a-z0-9-]{0,8}\\.){0,3}[a-z0-9-]{0,66}",
+        ];
+        (
+            prefix,
+            prop::sample::select(vec![
+                "",
+                ".example.com",
+                "example.com",
+                ".example.com.",
+                ".Example.com",
+                ".example.com:443",
+                "xexample.com",
+                ".example.co",
+                ".example.com.evil.io",
+            ]),
+        )
+            .prop_map(|(prefix, suffix)| format!("{prefix}{suffix}"))
+    }
+
+    proptest! {
+        /// Whatever the fast path accepts, the full parse accepts as the same lowercase
+        /// name without port, and the domain match agrees.
+        #[test]
+        fn fast_path_agrees_with_the_full_parse(raw in near_domain()) {
+            let domain = SharedDomain::parse(".example.com").expect("domain");
+            if domain.matches_plain_lowercase(raw.as_bytes()) {
+                let c = parse_value(raw.as_bytes()).expect("the full parse accepts it too");
+                prop_assert_eq!(&*c.name, raw.as_bytes());
+                prop_assert_eq!(c.port, None);
+                prop_assert_eq!(c.kind, HostKind::Name);
+                prop_assert!(c.lowercase);
+                prop_assert!(domain.matches_validated_bytes(&c.name, c.kind, c.lowercase));
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_the_common_hosts_and_leaves_the_rest() {
+        let domain = SharedDomain::parse(".example.com").expect("domain");
+        let long_label = format!("{}.example.com", "a".repeat(63));
+        for host in [
+            "example.com",
+            "api.example.com",
+            "a-1.b2.example.com",
+            &long_label,
+        ] {
+            assert!(domain.matches_plain_lowercase(host.as_bytes()), "{host}");
+        }
+        let too_long = format!("{}.example.com", "a".repeat(64));
+        for host in [
+            "Api.example.com",
+            "api.example.com:8443",
+            "api.example.com.",
+            "-api.example.com",
+            "api-.example.com",
+            "a..example.com",
+            ".example.com",
+            "badexample.com",
+            "example.com.evil.io",
+            "a_b.example.com",
+            &too_long,
+        ] {
+            assert!(!domain.matches_plain_lowercase(host.as_bytes()), "{host}");
+        }
+        let ip = SharedDomain::parse("127.0.0.1");
+        if let Ok(ip) = ip {
+            assert!(!ip.matches_plain_lowercase(b"x.127.0.0.1"));
+            assert!(!ip.matches_plain_lowercase(b"127.0.0.1"));
+        }
     }
 }
