@@ -2,14 +2,17 @@
 # Browser end-to-end test of the frontend examples: installs the npm packages of the React app,
 # the Vue app and the test folder (npm ci, from the lock files), builds both apps with Vite and
 # runs the Playwright flows (Debian's Chromium) against the multi-api-demo binary at $DEMO_BIN
-# (default: <repo>/target/debug/multi-api-demo; this script does not build it).
+# (default: <target dir>/debug/multi-api-demo, with CARGO_TARGET_DIR honoured; this script
+# does not build it).
 # Prints the wall time it took.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 start=$(date +%s)
 
-export DEMO_BIN="${DEMO_BIN:-$root/target/debug/multi-api-demo}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+export DEMO_BIN="${DEMO_BIN:-$target_dir/debug/multi-api-demo}"
 if [ -z "${E2E_ARTIFACTS:-}" ]; then
   export E2E_ARTIFACTS="$here/e2e/artifacts"
   rm -rf "$E2E_ARTIFACTS"

@@ -321,3 +321,42 @@ async fn refresh_in_one_method_clears_the_other() {
         .is_some_and(|v| !v.is_empty()));
     assert!(reply.front_token_json().is_some());
 }
+
+/// Session fixation: cookies planted before sign-in (the attacker's own valid session) are
+/// replaced at sign-in; the new session belongs to the victim alone, and the planted tokens
+/// keep naming the attacker's session, never the victim's.
+#[tokio::test]
+async fn sign_in_replaces_planted_session_cookies() {
+    let auth = auth_server(AuthOptions::default()).await;
+    let mut attacker = Browser::cookie_mode(auth.addr);
+    let reply = attacker
+        .send_with(Method::POST, "/login", |b| b.header("x-user", "attacker"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let planted_access = attacker.access_token().expect("access token");
+    let planted_refresh = attacker.refresh_token().expect("refresh token");
+    let attacker_handle = attacker.me().await.json()["handle"].clone();
+
+    let mut victim = Browser::cookie_mode(auth.addr);
+    victim.set_access_token(&planted_access);
+    victim.set_refresh_token(&planted_refresh);
+    assert_eq!(victim.me().await.json()["user"], "attacker");
+    let reply = victim
+        .send_with(Method::POST, "/login", |b| b.header("x-user", "victim"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(victim.access_token().is_some_and(|t| t != planted_access));
+    assert!(victim.refresh_token().is_some_and(|t| t != planted_refresh));
+    let me = victim.me().await.json();
+    assert_eq!(me["user"], "victim");
+    assert_ne!(me["handle"], attacker_handle);
+
+    let mut replay = Browser::cookie_mode(auth.addr);
+    replay.set_access_token(&planted_access);
+    replay.set_refresh_token(&planted_refresh);
+    assert_eq!(replay.me().await.json()["user"], "attacker");
+    assert_eq!(replay.refresh().await.status, StatusCode::OK);
+    let me = replay.me().await.json();
+    assert_eq!(me["user"], "attacker");
+    assert_eq!(me["handle"], attacker_handle);
+}

@@ -16,8 +16,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-(cd ../../.. && cargo build -q -p multi-api-demo --bins)
-export DEMO_BIN="${DEMO_BIN:-$(cd ../../.. && pwd)/target/debug/multi-api-demo}"
+root="$(cd ../../.. && pwd)"
+(cd "$root" && cargo build -q -p multi-api-demo --bins)
+# Where cargo put it: CARGO_TARGET_DIR (absolute, or relative to the workspace) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+export DEMO_BIN="${DEMO_BIN:-$target_dir/debug/multi-api-demo}"
 export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$(pwd)/artifacts}"
 start=$(date +%s)
 node --test --test-concurrency=1 --test-reporter=spec test/
