@@ -324,16 +324,26 @@ pub fn full_stack_outer(
         .service(Router::new().route("/", get(handler)))
 }
 
-/// [`full_stack_router`] with the demo's `/sessioninfo` handler instead of a bare 200:
-/// a JSON body with the user id, handle, every claim and the host.
+/// [`full_stack_router`] with the demo's `/sessioninfo` handler instead of a bare 200: a
+/// JSON body with the user id, handle, every claim and the host, serialised from borrowed
+/// fields as `examples/multi-api` does.
 pub fn full_stack_json_router(config: &SessionConfig) -> Router {
-    async fn handler(session: Session) -> axum::Json<serde_json::Value> {
-        axum::Json(serde_json::json!({
-            "userId": session.user_id(),
-            "sessionHandle": session.handle(),
-            "accessTokenPayload": session.claims(),
-            "servedBy": workload::HOST,
-        }))
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SessionInfo<'a> {
+        user_id: &'a str,
+        session_handle: &'a str,
+        access_token_payload: &'a AccessTokenClaims,
+        served_by: &'a str,
+    }
+    async fn handler(session: Session) -> axum::response::Response {
+        let info = SessionInfo {
+            user_id: session.user_id(),
+            session_handle: session.handle(),
+            access_token_payload: session.claims(),
+            served_by: workload::HOST,
+        };
+        json_response(&info)
     }
     Router::new().route("/", get(handler)).layer(
         tower::ServiceBuilder::new()
@@ -341,6 +351,24 @@ pub fn full_stack_json_router(config: &SessionConfig) -> Router {
             .layer(SessionCookieLayer::new(cookie_config()))
             .layer(RequireSessionLayer::new(config.clone())),
     )
+}
+
+/// `info` as an `application/json` response, serialised into a buffer sized for a
+/// `/sessioninfo` body (`axum::Json` starts at 128 bytes and grows through `BytesMut`).
+pub fn json_response<T: serde::Serialize>(info: &T) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut body = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut body, info) {
+        Ok(()) => (
+            [(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// The auth server: the full stack plus `POST /login` (creates a session) and the refresh

@@ -99,8 +99,8 @@ fn requested_method(value: &HeaderValue) -> Option<TransferMethod> {
 }
 
 /// The longest `Authorization: Bearer` value read; a longer one is ignored (as if absent),
-/// so a request cannot make the layer copy an arbitrarily large header. Access tokens
-/// over the verifier's default limit (8 KiB) are refused there anyway.
+/// so a request cannot make the layer (and the verifier after it) scan an arbitrarily large
+/// header. Access tokens over the verifier's default limit (8 KiB) are refused there anyway.
 pub const MAX_BEARER_BYTES: usize = 16 * 1024;
 
 /// `Authorization: Bearer <token>` (scheme case-insensitive); an unusable value is ignored
