@@ -212,7 +212,7 @@ pub fn session_config(alg: Alg, cached: bool) -> SessionConfig {
 pub enum StoreBackend {
     /// `MemoryStore`.
     Memory,
-    /// `RedisStore` at this URL (feature `redis` of `tower-session-refresh`).
+    /// `RedisStore` (crate `tower-session-redis`) at this URL.
     Redis(String),
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use tower_session_refresh::store::{RedisStore, RedisStoreConfig};
+use tower_session_redis::{RedisStore, RedisStoreConfig};
 
 /// A `RedisStore` at `url` with key prefix `prefix`.
 pub async fn store(url: &str, prefix: &str) -> Result<RedisStore, String> {

@@ -1,4 +1,4 @@
-//! The client tests' server: the **real** server layers on 127.0.0.1, composed as
+//! The client layer's tests' server: the **real** server layers on 127.0.0.1, composed as
 //! `examples/multi-api/src/app.rs` does:
 //!
 //! ```text
@@ -27,9 +27,9 @@
 //! - `evil.test` is let through the guard (`allow_host`) and answers the real sign-in
 //!   route, so that "a host outside the shared domain that sends session tokens" is a real
 //!   server's response. The other outside hosts get the guard's 421.
-#![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,11 +48,12 @@ use http_body_util::{BodyExt, Full};
 use tower::ServiceExt;
 use tower_domain_guard::{EffectiveHost, HostGuardLayer};
 use tower_layer::Layer;
-use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
-use tower_session_refresh::client::connect::{http_client, Connector, HttpClient};
-use tower_session_refresh::client::{
-    ClientConfig, SessionClient, SessionClientLayer, SharedDomain, TransferMethod,
+use tower_session_client::connect::{http_client, Connector, HttpClient};
+use tower_session_client::{
+    BoxError, ClientConfig, ClientError, ReplayableBody, SessionClient, SessionClientLayer,
+    SharedDomain, TransferMethod,
 };
+use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_refresh::keys::{KeySet, SigningKey};
 use tower_session_refresh::session::{
     RefreshService, RequireSessionLayer, Session, SessionConfig, SessionManager, SignOutService,
@@ -242,7 +243,9 @@ async fn outside(req: Request) -> Response {
     )
 }
 
-async fn by_host(State(hosts): State<Arc<HashMap<String, Router>>>, req: Request) -> Response {
+/// Routes by the guard's `EffectiveHost`: `hosts` maps a host name to its router; any other
+/// host gets a JSON 404. Mount as `Router::new().fallback(by_host).with_state(Arc::new(hosts))`.
+pub async fn by_host(State(hosts): State<Arc<HashMap<String, Router>>>, req: Request) -> Response {
     let host = req
         .extensions()
         .get::<EffectiveHost>()
@@ -269,8 +272,7 @@ pub struct Server {
 impl Server {
     /// The real stack with access tokens living `ttl_secs` seconds.
     pub async fn start(ttl_secs: u64) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = crate::serve::listener().await;
         let port = addr.port();
         let st = Arc::new(St::default());
 
@@ -332,9 +334,7 @@ impl Server {
             .layer(SessionCookieLayer::new(cookies))
             .layer(guard)
             .layer(axum::middleware::from_fn_with_state(st.clone(), observe));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        crate::serve::serve_on(listener, app);
         Self { addr, st, manager }
     }
 
@@ -370,4 +370,50 @@ impl Server {
 
 pub fn get(url: &str) -> http::Request<Full<Bytes>> {
     http::Request::get(url).body(Full::default()).unwrap()
+}
+
+/// Signs in through [`Server`]'s route (the demo's), `POST {apiDomain}{base}/demo/signin`
+/// with `{"userId": user_id}`, in the configured transfer method. Fails with
+/// [`ClientError::UnexpectedStatus`] unless the server answered 2xx and created a session.
+pub trait SignIn<B> {
+    /// See the [trait docs](SignIn).
+    fn sign_in(&self, user_id: &str) -> impl Future<Output = Result<(), ClientError>>;
+}
+
+impl<S, B, ResB> SignIn<B> for SessionClient<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<ResB>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: ReplayableBody,
+    B::Error: Into<BoxError>,
+    ResB: http_body::Body + Send + 'static,
+{
+    async fn sign_in(&self, user_id: &str) -> Result<(), ClientError> {
+        let uri = self
+            .handle()
+            .config()
+            .refresh_uri()
+            .to_string()
+            .replace("/session/refresh", "/demo/signin");
+        let json = serde_json::json!({ "userId": user_id }).to_string();
+        let mut req = http::Request::new(B::from_bytes(Bytes::from(json)));
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = uri.parse().expect("sign-in URI");
+        req.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let resp = self.call_once::<B, ResB>(req).await?;
+        let status = resp.status();
+        let _ = resp.into_body().collect().await;
+        if status.is_success() && self.handle().exists() {
+            Ok(())
+        } else {
+            Err(ClientError::UnexpectedStatus(status))
+        }
+    }
 }

@@ -28,7 +28,7 @@ use http_body_util::{BodyExt, Empty, Full};
 /// ```
 /// use bytes::Bytes;
 /// use http_body_util::Full;
-/// use tower_session_refresh::client::ReplayableBody;
+/// use tower_session_client::ReplayableBody;
 ///
 /// let body = <Full<Bytes> as ReplayableBody>::from_bytes(Bytes::from_static(b"{}"));
 /// # drop(body);

@@ -27,8 +27,8 @@ pub enum SessionErrorMode {
 /// [`ClientConfigBuilder::build`]; cheap to clone.
 ///
 /// ```
-/// use tower_session_refresh::client::ClientConfig;
-/// use tower_session_refresh::client::TransferMethod;
+/// use tower_session_client::ClientConfig;
+/// use tower_session_client::TransferMethod;
 /// use tower_domain_guard::SharedDomain;
 ///
 /// let config = ClientConfig::builder("https://api.example.com")
@@ -111,11 +111,6 @@ impl ClientConfig {
     /// `{apiDomain}{apiBasePath}/signout`.
     pub fn sign_out_uri(&self) -> Uri {
         self.api_uri("/signout")
-    }
-
-    /// `{apiDomain}{apiBasePath}/demo/signin`: the demo's password-less sign-in route.
-    pub fn demo_sign_in_uri(&self) -> Uri {
-        self.api_uri("/demo/signin")
     }
 
     /// `{apiDomain}{apiBasePath}{suffix}`; `suffix` starts with `/`.

@@ -20,7 +20,7 @@ use tower_service::Service;
 /// ```no_run
 /// use bytes::Bytes;
 /// use http_body_util::Full;
-/// use tower_session_refresh::client::connect::{http_client, Connector};
+/// use tower_session_client::connect::{http_client, Connector};
 ///
 /// // Every request, whatever its host, goes to 127.0.0.1:3000.
 /// let client = http_client::<Full<Bytes>>(Connector::fixed("127.0.0.1:3000".parse().unwrap()));

@@ -1,5 +1,5 @@
-//! The client side: what `supertokens-website` does in the browser, as a tower layer for
-//! Rust callers (a hyper-util client, a tonic `Channel`, any
+//! The client side of a SuperTokens-compatible session: what `supertokens-website` does
+//! in the browser, as a tower layer for Rust callers (a hyper-util client, a tonic `Channel`, any
 //! `Service<http::Request<B>>`).
 //!
 //! # Overview
@@ -44,7 +44,7 @@
 //! use bytes::Bytes;
 //! use http_body_util::Full;
 //! use tower_layer::Layer;
-//! use tower_session_refresh::client::{
+//! use tower_session_client::{
 //!     connect::{http_client, Connector},
 //!     ClientConfig, SessionClientLayer, SharedDomain,
 //! };
@@ -56,7 +56,11 @@
 //! let layer = SessionClientLayer::new(config);
 //! let client = layer.layer(http_client::<Full<Bytes>>(Connector::new()));
 //!
-//! client.sign_in("alice").await?;
+//! // Sign in through your application's own route (it answers with the session
+//! // tokens), then call any API inside the shared domain:
+//! let sign_in = http::Request::post("http://api.example.test:3000/auth/signin")
+//!     .body(Full::from(r#"{"user":"alice","password":"…"}"#))?;
+//! client.call_once(sign_in).await?;
 //! let req = http::Request::get("http://api2.example.test:3000/sessioninfo")
 //!     .body(Full::default())?;
 //! let resp = client.call_once(req).await?; // refreshed and retried as needed
@@ -67,8 +71,7 @@
 //!
 //! # Example: tonic
 //!
-//! The layer accepts `tonic::body::Body` requests when this crate's `tonic` dependency is
-//! enabled. Build the generated client `with_origin`, so that the layer sees the host
+//! The layer accepts `tonic::body::Body` requests with this crate's `tonic` feature. Build the generated client `with_origin`, so that the layer sees the host
 //! (or set [`relative_uri_host`](ClientConfigBuilder::relative_uri_host)); the refresh
 //! request goes through the same channel, so point the channel at a server that also
 //! answers the refresh route (the auth server).
@@ -76,6 +79,21 @@
 //! # The response future
 //!
 //! [`ResponseFuture`] is boxed: it may wait for a refresh and send the request again.
+//!
+//! # Feature flags
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `tonic` | [`ReplayableBody`] for `tonic::body::Body`, so a tonic `Channel` can be wrapped |
+//!
+//! # How it fits the other crates
+//!
+//! The server side is `tower-session-refresh` (with `tower-session-cookie` and
+//! `tower-domain-guard` in front of it); this crate talks to it over HTTP only, and shares
+//! [`SharedDomain`] with the guard so the scope the client sends the session to and the
+//! domain the server accepts are the same value.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod config;
@@ -92,7 +110,6 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -111,7 +128,7 @@ use state::{is_unauthorised, refresh, RefreshOutcome, Shared};
 /// session.
 ///
 /// ```
-/// use tower_session_refresh::client::{ClientConfig, SessionClientLayer};
+/// use tower_session_client::{ClientConfig, SessionClientLayer};
 ///
 /// let layer = SessionClientLayer::new(ClientConfig::builder("https://api.example.com").build()?);
 /// assert!(!layer.handle().exists());
@@ -158,7 +175,7 @@ impl<S> Layer<S> for SessionClientLayer {
 /// `Debug` never shows tokens.
 ///
 /// ```
-/// use tower_session_refresh::client::{ClientConfig, SessionClientLayer};
+/// use tower_session_client::{ClientConfig, SessionClientLayer};
 ///
 /// let handle = SessionClientLayer::new(ClientConfig::builder("https://api.example.com").build()?).handle();
 /// assert_eq!(handle.user_id(), None);
@@ -244,35 +261,6 @@ impl<S> SessionClient<S> {
         let mut svc = self.clone();
         std::future::poll_fn(|cx| svc.poll_ready(cx)).await?;
         svc.call(req).await
-    }
-
-    /// Signs in through the demo's route, `POST {apiDomain}{base}/demo/signin` with
-    /// `{"userId": user_id}`, asking for the configured transfer method. Fails with
-    /// [`ClientError::UnexpectedStatus`] unless the server answered 2xx and created a
-    /// session.
-    pub async fn sign_in<B, ResB>(&self, user_id: &str) -> Result<(), ClientError>
-    where
-        S: Service<Request<B>, Response = Response<ResB>> + Clone + Send + 'static,
-        S::Future: Send,
-        S::Error: Into<BoxError>,
-        B: ReplayableBody,
-        B::Error: Into<BoxError>,
-        ResB: http_body::Body + Send + 'static,
-    {
-        let json = serde_json::json!({ "userId": user_id }).to_string();
-        let mut req = Request::new(B::from_bytes(Bytes::from(json)));
-        *req.method_mut() = Method::POST;
-        *req.uri_mut() = self.shared.config.demo_sign_in_uri();
-        req.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let resp = self.call_once::<B, ResB>(req).await?;
-        let status = resp.status();
-        drain(resp.into_body()).await;
-        if status.is_success() && self.shared.exists() {
-            Ok(())
-        } else {
-            Err(ClientError::UnexpectedStatus(status))
-        }
     }
 
     /// Signs out: `POST {apiDomain}{base}/signout` (with `rid: session` and

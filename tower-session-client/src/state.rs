@@ -492,7 +492,7 @@ where
         return RefreshOutcome::Failed(RefreshFailure::Status(StatusCode::BAD_REQUEST));
     };
     shared.refreshes.fetch_add(1, Ordering::Relaxed);
-    tracing::debug!(target: "tower_session_refresh::client", "refreshing the session");
+    tracing::debug!(target: "tower_session_client", "refreshing the session");
     let transport = |e: S::Error| {
         let e: BoxError = e.into();
         RefreshOutcome::Failed(RefreshFailure::Transport(Arc::from(e)))
@@ -518,11 +518,11 @@ where
             RefreshOutcome::Failed(RefreshFailure::MissingFrontToken)
         }
     } else if status == StatusCode::UNAUTHORIZED || !shared.exists() {
-        tracing::debug!(target: "tower_session_refresh::client", %status, "session ended");
+        tracing::debug!(target: "tower_session_client", %status, "session ended");
         shared.clear();
         RefreshOutcome::Expired
     } else {
-        tracing::debug!(target: "tower_session_refresh::client", %status, "refresh failed; session kept");
+        tracing::debug!(target: "tower_session_client", %status, "refresh failed; session kept");
         RefreshOutcome::Failed(RefreshFailure::Status(status))
     }
 }

@@ -45,7 +45,7 @@ impl fmt::Debug for StoredSession {
 ///
 /// ```
 /// use std::sync::Mutex;
-/// use tower_session_refresh::client::{StoredSession, TokenStore};
+/// use tower_session_client::{StoredSession, TokenStore};
 ///
 /// /// Keeps the session in a file, as a CLI might.
 /// #[derive(Debug)]
@@ -88,7 +88,7 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
 /// The default [`TokenStore`]: keeps the session in memory only. Clones share it.
 ///
 /// ```
-/// use tower_session_refresh::client::{MemoryTokenStore, StoredSession, TokenStore};
+/// use tower_session_client::{MemoryTokenStore, StoredSession, TokenStore};
 ///
 /// let store = MemoryTokenStore::new();
 /// assert!(store.load().is_none());

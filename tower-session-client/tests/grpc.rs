@@ -1,13 +1,10 @@
 //! A tonic client (`tonic-health`) over a tonic `Channel` through the client layer,
-//! against the real server layers of `client_support`: tonic-health's `HealthServer`
+//! against the real server layers of `tower_session_testkit::multi_host`: tonic-health's `HealthServer`
 //! behind `SessionCookieLayer` + `RequireSessionLayer` (grpc-status 16 when the access
 //! token is expired), with `RefreshService` answering the refresh route on the same
 //! listener and HTTP/2 connection (an axum router in front of both).
-//! Needs the crate's `tonic` dependency (enabled by `--all-features`).
-#![cfg(all(feature = "client", feature = "tonic"))]
+//! Needs the `tonic` feature.
 #![allow(missing_docs, clippy::unwrap_used)]
-
-mod client_support;
 
 use std::sync::atomic::Ordering;
 
@@ -17,15 +14,15 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 use tower_layer::Layer;
-use tower_session_refresh::client::connect::Connector;
-use tower_session_refresh::client::{SessionClientLayer, TransferMethod};
+use tower_session_client::connect::Connector;
+use tower_session_client::{SessionClientLayer, TransferMethod};
 
-use client_support::Server;
+use tower_session_testkit::multi_host::{Server, SignIn};
 
 async fn health_client(
     server: &Server,
     layer: &SessionClientLayer,
-) -> HealthClient<tower_session_refresh::client::SessionClient<tonic::transport::Channel>> {
+) -> HealthClient<tower_session_client::SessionClient<tonic::transport::Channel>> {
     let origin = server.url("api.example.test", "");
     let channel = tonic::transport::Endpoint::from_shared(origin.clone())
         .unwrap()

@@ -1,21 +1,18 @@
-//! Client layer against the real server layers on 127.0.0.1 (see `client_support`):
+//! Client layer against the real server layers on 127.0.0.1 (see `tower_session_testkit::multi_host`):
 //! single-flight refresh, refresh failures, sign-out.
-#![cfg(feature = "client")]
 #![allow(missing_docs, clippy::unwrap_used)]
-
-mod client_support;
 
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::Full;
-use tower_session_refresh::client::{
+use tower_session_client::{
     ClientError, MemoryTokenStore, RefreshFailure, SessionClientLayer, SessionErrorMode,
     SessionNotice, TokenStore, TransferMethod,
 };
 
-use client_support::{get, Server};
+use tower_session_testkit::multi_host::{get, Server, SignIn};
 
 /// 100 concurrent calls across api2/api3 right after the access token expired: all
 /// succeed, and the server saw exactly one refresh.
@@ -141,12 +138,11 @@ async fn revoked_session_ends_in_session_expired_and_a_cleared_store() {
 async fn session_expired_as_a_response_when_configured() {
     let server = Server::start(1).await;
     server.st.lie_about_expiry();
-    let config =
-        tower_session_refresh::client::ClientConfig::builder(&server.url("api.example.test", ""))
-            .shared_domain(".example.test".parse().unwrap())
-            .session_errors(SessionErrorMode::Response)
-            .build()
-            .unwrap();
+    let config = tower_session_client::ClientConfig::builder(&server.url("api.example.test", ""))
+        .shared_domain(".example.test".parse().unwrap())
+        .session_errors(SessionErrorMode::Response)
+        .build()
+        .unwrap();
     let layer = SessionClientLayer::new(config);
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
@@ -222,8 +218,8 @@ async fn a_network_failure_keeps_the_session() {
     };
     let broken = tower_layer::Layer::layer(
         &layer,
-        tower_session_refresh::client::connect::http_client::<Full<Bytes>>(
-            tower_session_refresh::client::connect::Connector::fixed(dead),
+        tower_session_client::connect::http_client::<Full<Bytes>>(
+            tower_session_client::connect::Connector::fixed(dead),
         ),
     );
     let err = broken
@@ -311,7 +307,7 @@ fn jwt_claims(token: &str) -> serde_json::Value {
 }
 
 /// The access token a logged request carried (Bearer, else the `sAccessToken` cookie).
-fn sent_access_token(seen: &client_support::Seen) -> String {
+fn sent_access_token(seen: &tower_session_testkit::multi_host::Seen) -> String {
     if let Some(bearer) = seen.headers.get("authorization") {
         let v = bearer.to_str().unwrap();
         return v.strip_prefix("Bearer ").unwrap().to_owned();

@@ -1,10 +1,7 @@
 //! Which request bodies are resent after a refresh (against the real server layers of
-//! `client_support`; `/upload` is behind `RequireSessionLayer`, which answers 401 before
+//! `tower_session_testkit::multi_host`; `/upload` is behind `RequireSessionLayer`, which answers 401 before
 //! reading the body).
-#![cfg(feature = "client")]
 #![allow(missing_docs, clippy::unwrap_used)]
-
-mod client_support;
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -14,12 +11,12 @@ use http::StatusCode;
 use http_body::Frame;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
-use tower_session_refresh::client::{
+use tower_session_client::{
     ClientConfig, ClientError, NotReplayableReason, SessionClientLayer, SessionErrorMode,
     SessionNotice, TransferMethod,
 };
 
-use client_support::Server;
+use tower_session_testkit::multi_host::{Server, SignIn};
 
 type Boxed = UnsyncBoxBody<Bytes, Infallible>;
 

@@ -1,18 +1,15 @@
 //! The session never leaves its scope: hosts outside the shared domain on the same
-//! loopback server (the real stack of `client_support`; its host guard answers 421 to
+//! loopback server (the real stack of `tower_session_testkit::multi_host`; its host guard answers 421 to
 //! them, except `evil.test`, which it lets through) get neither the token nor the cookie,
 //! in both modes, including a redirect that points outside.
-#![cfg(feature = "client")]
 #![allow(missing_docs, clippy::unwrap_used)]
-
-mod client_support;
 
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::Full;
-use tower_session_refresh::client::{SessionClientLayer, TransferMethod};
+use tower_session_client::{SessionClientLayer, TransferMethod};
 
-use client_support::{get, Server};
+use tower_session_testkit::multi_host::{get, Server, SignIn};
 
 const OUTSIDE: [&str; 5] = [
     "evil.test",
@@ -142,10 +139,9 @@ async fn responses_from_outside_cannot_plant_cookies_or_tokens() {
 #[tokio::test]
 async fn without_a_shared_domain_only_the_api_host_is_in_scope() {
     let server = Server::start(60).await;
-    let config =
-        tower_session_refresh::client::ClientConfig::builder(&server.url("api.example.test", ""))
-            .build()
-            .unwrap();
+    let config = tower_session_client::ClientConfig::builder(&server.url("api.example.test", ""))
+        .build()
+        .unwrap();
     let layer = SessionClientLayer::new(config);
     let client = server.client::<Full<Bytes>>(&layer);
     client.sign_in("alice").await.unwrap();
@@ -165,7 +161,7 @@ async fn without_a_shared_domain_only_the_api_host_is_in_scope() {
 
 #[test]
 fn an_api_domain_outside_the_shared_domain_is_refused() {
-    let err = tower_session_refresh::client::ClientConfig::builder("https://api.otherdomain.com")
+    let err = tower_session_client::ClientConfig::builder("https://api.otherdomain.com")
         .shared_domain(".example.com".parse().unwrap())
         .build()
         .unwrap_err();

@@ -1,5 +1,4 @@
 //! The layer in a real axum server on 127.0.0.1, driven by a hyper client.
-#![cfg(feature = "axum")]
 
 mod common;
 

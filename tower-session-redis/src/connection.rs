@@ -1,5 +1,5 @@
-//! The lazily opened, reconnecting Redis connection shared by [`RedisStore`](super::RedisStore)
-//! and the key store (`keystore::RedisKeyStore`), and the mapping of Redis errors to
+//! The lazily opened, reconnecting Redis connection shared by [`RedisStore`](crate::RedisStore)
+//! and the key store ([`RedisKeyStore`](crate::RedisKeyStore)), and the mapping of Redis errors to
 //! [`StoreError`].
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use ::redis::{
 };
 use tokio::sync::OnceCell;
 
-use crate::store::{StoreError, StoreErrorKind};
+use tower_session_refresh::store::{StoreError, StoreErrorKind};
 
 /// A `ConnectionManager` opened on first use: a Redis that is down when the process starts
 /// gives [`StoreError`]s (and a new attempt on the next call), not a failed start-up.

@@ -7,9 +7,10 @@ use std::time::Duration;
 use ::redis::aio::ConnectionManager;
 use ::redis::{RedisError, Script};
 
-use super::{KeyStore, KeyStoreFuture, StoredKeySet};
-use crate::store::redis::{store_error, LazyConnection};
-use crate::store::{StoreError, StoreErrorKind};
+use tower_session_refresh::keystore::{KeyStore, KeyStoreFuture, StoredKeySet};
+use tower_session_refresh::store::{StoreError, StoreErrorKind};
+
+use crate::connection::{store_error, LazyConnection};
 
 /// Compare-and-set on the hash's `version` field ("" = the hash must not exist).
 const PUT_IF_VERSION: &str = r"
@@ -58,7 +59,7 @@ impl RedisKeyStoreConfig {
 ///
 /// Connects lazily and reconnects through the `redis` crate's `ConnectionManager`: a Redis
 /// that is down when the process starts makes operations fail (and
-/// [`ManagedKeys`](super::ManagedKeys) retry) until it is back. Clone is cheap.
+/// [`ManagedKeys`](tower_session_refresh::keystore::ManagedKeys) retry) until it is back. Clone is cheap.
 #[derive(Clone)]
 pub struct RedisKeyStore {
     inner: Arc<Inner>,

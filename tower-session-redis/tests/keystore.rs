@@ -1,26 +1,23 @@
 //! `ManagedKeys` on Redis (127.0.0.1:6379, or `REDIS_URL`): two auth processes on one
 //! Redis, a restarted auth process, and a Redis that is down when the process starts.
-#![cfg(feature = "redis")]
 
-mod server_common;
-
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::{Method, StatusCode};
 use redis::Commands;
-use server_common::{auth_app, cookie_config, serve, Browser, API};
-use tower_session_refresh::keystore::{
-    KeyStore, ManagedKeys, ManagedKeysConfig, RedisKeyStore, RedisKeyStoreConfig,
-};
+use tower_session_redis::{RedisKeyStore, RedisKeyStoreConfig, RedisStore, RedisStoreConfig};
+use tower_session_refresh::keystore::{KeyStore, ManagedKeys, ManagedKeysConfig};
 use tower_session_refresh::session::SessionConfig;
-use tower_session_refresh::store::{RedisStore, RedisStoreConfig, SessionStore};
+use tower_session_refresh::store::SessionStore;
 use tower_session_refresh::token::{
     refresh_token_hash, AccessTokenClaims, TokenError, VerifyError,
 };
+use tower_session_testkit::auth::{auth_app, cookie_config, API};
+use tower_session_testkit::browser::Browser;
+use tower_session_testkit::redis::OwnRedis;
+use tower_session_testkit::serve::serve;
 
 fn url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -226,49 +223,9 @@ async fn a_restarted_auth_process_verifies_its_old_tokens_and_refreshes() {
     assert_eq!(browser.me().await.status, StatusCode::OK);
 }
 
-/// A `redis-server` of this test's own, on a free port, started on demand.
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    fn reserve() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        Self { port, child: None }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn start(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed");
-        self.child = Some(child);
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_redis_down_at_start_means_503_until_it_is_back() {
-    let mut redis = OwnRedis::reserve();
+    let mut redis = OwnRedis::new();
     let store = RedisKeyStore::new(&redis.url(), RedisKeyStoreConfig::default()).expect("url");
     let started = Instant::now();
     let keys = ManagedKeys::start(store, week()).await;

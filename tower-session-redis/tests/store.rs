@@ -1,24 +1,19 @@
 //! `RedisStore` against a real Redis (127.0.0.1:6379, or `REDIS_URL`): the conformance
 //! suite, two stores sharing one Redis, an outage of a Redis this test starts itself, and
 //! expiry of sessions and user indexes.
-#![cfg(feature = "redis")]
 
 use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex,
-    },
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use redis::Commands;
 use serde_json::{json, Map};
+use tower_session_redis::{RedisStore, RedisStoreConfig};
 use tower_session_refresh::store::{
-    conformance, NewSession, PromoteOutcome, RedisStore, RedisStoreConfig, RotateOutcome,
-    SessionStore, StoreErrorKind,
+    conformance, NewSession, PromoteOutcome, RotateOutcome, SessionStore, StoreErrorKind,
 };
+use tower_session_testkit::redis::OwnRedis;
 
 fn url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -492,111 +487,6 @@ async fn rotation_slides_expiry_and_the_index_follows() {
         vec![handle.clone()]
     );
     assert!(store.get(&handle).await.expect("get").is_none());
-}
-
-/// A Redis server this test owns, on a free port; killed when dropped.
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    /// A port nothing listens on, never handed to another test of this binary (a port
-    /// is only bound once its test starts the server).
-    fn free_port() -> u16 {
-        static TAKEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-        let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .expect("bind")
-                .local_addr()
-                .expect("addr")
-                .port();
-            if !taken.contains(&port) {
-                taken.push(port);
-                return port;
-            }
-        }
-    }
-
-    fn new() -> Self {
-        Self {
-            port: Self::free_port(),
-            child: None,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn start(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let pid = child.id();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(client) = redis::Client::open(self.url()) {
-                if let Ok(mut connection) = client.get_connection() {
-                    if let Ok(info) = redis::cmd("INFO")
-                        .arg("server")
-                        .query::<String>(&mut connection)
-                    {
-                        // Ours, not another server that already held the port.
-                        assert!(
-                            info.lines()
-                                .any(|l| l.trim() == format!("process_id:{pid}")),
-                            "port {} is served by another redis-server",
-                            self.port
-                        );
-                        return;
-                    }
-                }
-            }
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Sends `signal` (`STOP`, `CONT`) to this test's own server.
-    fn signal(&self, signal: &str) {
-        let child = self.child.as_ref().expect("server running");
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .expect("kill");
-        assert!(status.success());
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 /// Every operation, each expected to fail with a `StoreError` within `budget`.

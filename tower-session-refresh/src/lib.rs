@@ -14,12 +14,10 @@
 //! * [`jwks`]: the public keys at `{base}/jwt/jwks.json`, and `RemoteJwks` (feature
 //!   `remote-jwks`) so other API servers verify with neither secret nor store.
 //! * [`store`]: refresh-token families, rotated atomically with theft detection:
-//!   [`store::MemoryStore`] for one process, `RedisStore` (feature `redis`) for many.
+//!   [`store::MemoryStore`] for one process, `RedisStore` (crate `tower-session-redis`)
+//!   for many.
 //! * [`session`]: [`RequireSessionLayer`] on protected routes, [`RefreshService`] and
 //!   [`SignOutService`] for the SDK's routes, [`SessionManager`] for login handlers.
-//! * `client` (feature `client`): the frontend SDK's job for Rust callers (hyper, tonic):
-//!   attach the session inside the shared domain only, refresh once for all requests in
-//!   flight, replay the request.
 //!
 //! The per-request token handle comes from `tower-session-cookie`'s `SessionCookieLayer`,
 //! which must sit outside these layers; `tower-domain-guard`'s `HostGuardLayer` goes
@@ -31,9 +29,8 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `axum` | extractors for [`Session`] and `IntoResponse` for [`SessionError`] |
-//! | `redis` | `store::RedisStore` on the `redis` crate (one round trip per refresh) |
 //! | `remote-jwks` | `RemoteJwks`: verification keys fetched from an auth server's JWKS |
-//! | `client` | the client-side session layer for hyper and tonic callers |
+//! | `conformance` | `store::conformance`, the checks a `SessionStore` implementation runs in its tests |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -56,5 +53,3 @@ pub use token::{
     refresh_token_hash, AccessTokenClaims, AccessTokenVerifier, InvalidReason, KeySource,
     TokenError, VerifiedToken, VerifyError,
 };
-#[cfg(feature = "client")]
-pub mod client;

@@ -1,6 +1,5 @@
 //! `RemoteJwks` against a real `JwksService` on 127.0.0.1: verification with no secret,
 //! rotation picked up through the unknown-kid refetch, the cool-down, failures.
-#![cfg(feature = "remote-jwks")]
 #![allow(clippy::unwrap_used)] // in tests a panic is the failure report
 
 use std::net::SocketAddr;

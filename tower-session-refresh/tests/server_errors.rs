@@ -1,8 +1,6 @@
 //! Refusals over real HTTP: malformed tokens, a failing store, anti-CSRF, duplicate
 //! cookies, missing tokens, claim validation.
 
-mod server_common;
-
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -12,7 +10,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use http::{Method, StatusCode};
 use serde_json::{Map, Value};
-use server_common::*;
 use tower_session_cookie::{SessionCookieLayer, SharedDomain};
 use tower_session_refresh::keys::{KeySet, SigningKey};
 use tower_session_refresh::session::{AntiCsrf, ClaimValidationError, RequireSessionLayer};
@@ -21,6 +18,9 @@ use tower_session_refresh::store::{
     StoreErrorKind, StoreFuture,
 };
 use tower_session_refresh::token::{refresh_token_hash, AccessTokenClaims};
+use tower_session_testkit::auth::*;
+use tower_session_testkit::browser::*;
+use tower_session_testkit::serve::serve;
 
 fn now() -> u64 {
     SystemTime::now()

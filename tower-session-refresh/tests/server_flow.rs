@@ -1,18 +1,18 @@
 //! End-to-end session flows over real HTTP: create, verify elsewhere via JWKS, expiry and
 //! refresh, lost responses, theft, concurrency, sign-out, promotion, both transfer methods.
 
-mod server_common;
-
 use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
 use http::{Method, StatusCode};
-use server_common::*;
 use tower_session_cookie::SessionCookieLayer;
 use tower_session_refresh::jwks::RemoteJwks;
 use tower_session_refresh::session::{RequireSessionLayer, SessionConfig};
 use tower_session_refresh::token::AccessTokenVerifier;
+use tower_session_testkit::auth::*;
+use tower_session_testkit::browser::*;
+use tower_session_testkit::serve::serve;
 
 #[tokio::test]
 async fn create_then_verify_on_a_server_with_only_the_public_keys() {

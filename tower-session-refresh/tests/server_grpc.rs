@@ -1,8 +1,6 @@
 //! The session layer stacked on a tonic server (tonic-health): refusals reach the gRPC
 //! client as status codes, a valid session passes.
 
-mod server_common;
-
 use std::time::SystemTime;
 
 use tonic::transport::{server::TcpIncoming, Channel, Server};

@@ -26,16 +26,15 @@ use tower_http::{
     services::ServeDir,
 };
 use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
+use tower_session_redis::{RedisKeyStore, RedisKeyStoreConfig, RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
     keys::{KeySet, SigningKey},
-    keystore::{
-        ManagedKeys, ManagedKeysConfig, MemoryKeyStore, RedisKeyStore, RedisKeyStoreConfig,
-    },
+    keystore::{ManagedKeys, ManagedKeysConfig, MemoryKeyStore},
     session::{
         cors, AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
         SessionManager, SignOutService,
     },
-    store::{MemoryStore, RedisStore, RedisStoreConfig, SessionStore},
+    store::{MemoryStore, SessionStore},
     AccessTokenClaims, AccessTokenVerifier, JwksService, RemoteJwks,
 };
 

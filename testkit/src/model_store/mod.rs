@@ -13,317 +13,60 @@
 //! - revoked stays revoked: once revoked, expired or theft-revoked, a handle never answers
 //!   anything but "gone" again.
 //!
-//! Runs against `MemoryStore` (clock controlled by the test) and, with the `redis` feature,
-//! against `RedisStore` on 127.0.0.1:6379 (or `REDIS_URL`). Redis has no test clock, so the
-//! expire op is left out of the Redis runs (its real-time expiry is covered by
-//! `store_redis.rs`).
+//! `tower-session-refresh`'s `tests/model_store.rs` runs it against `MemoryStore` (clock
+//! controlled by the test), `tower-session-redis`'s against `RedisStore` on 127.0.0.1:6379
+//! (or `REDIS_URL`). Redis has no test clock, so the expire op is left out of the Redis
+//! runs (its real-time expiry is covered by that crate's `tests/store.rs`).
+//!
+//! ```text
+//! model.rs   the reference model of the rotation rules
+//! ops.rs     the operations proptest draws
+//! mod.rs     the driver: applies each op to the store and the model, compares
+//! ```
+
+mod model;
+mod ops;
 
 use std::{
-    collections::{BTreeMap, BTreeSet, VecDeque},
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, Mutex,
-    },
+    collections::{BTreeSet, VecDeque},
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, SystemTime},
 };
 
-use proptest::prelude::*;
 use tower_session_refresh::{
     refresh_token_hash,
-    store::{
-        MemoryStore, NewSession, PromoteOutcome, RotateOutcome, SessionStore, MAX_CHILDREN,
-        MAX_RETIRED,
-    },
+    store::{NewSession, PromoteOutcome, RotateOutcome, SessionStore, MAX_CHILDREN},
 };
 
-// ------------------------------------------------------------------------------------------
-// Reference model
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rot {
-    Rotated,
-    Theft,
-    Unauthorised,
-}
-
-#[derive(Debug, Clone)]
-struct Family {
-    user: u8,
-    head: String,
-    children: VecDeque<String>,
-    retired: VecDeque<String>,
-    expires: u64,
-    /// Every token ever issued for this session, oldest first.
-    issued: Vec<String>,
-}
-
-#[derive(Debug, Default)]
-struct Model {
-    now: u64,
-    live: BTreeMap<String, Family>,
-    /// Handles revoked, theft-revoked or expired: they must stay gone.
-    dead: BTreeSet<String>,
-    /// Issued tokens of dead sessions (presented later: still unauthorised).
-    dead_tokens: BTreeMap<String, Vec<String>>,
-}
-
-fn push_bounded(list: &mut VecDeque<String>, value: String, max: usize) {
-    if list.len() >= max {
-        list.pop_front();
-    }
-    list.push_back(value);
-}
-
-impl Family {
-    /// Promotion: `child` becomes head; its siblings, then the old head, are retired.
-    fn promote(&mut self, child: &str) {
-        let old = std::mem::replace(&mut self.head, child.to_owned());
-        for sibling in std::mem::take(&mut self.children) {
-            if sibling != child {
-                push_bounded(&mut self.retired, sibling, MAX_RETIRED);
-            }
-        }
-        push_bounded(&mut self.retired, old, MAX_RETIRED);
-    }
-
-    /// Whether presenting `token` (rotate) or promoting it would drop the oldest entry of
-    /// `children` or `retired`.
-    fn would_evict(&self, token: &str) -> bool {
-        if self.head == token {
-            self.children.len() >= MAX_CHILDREN
-        } else if self.children.iter().any(|c| c == token) {
-            self.retired.len() + self.children.len() > MAX_RETIRED
-        } else {
-            false
-        }
-    }
-}
-
-impl Model {
-    fn kill(&mut self, handle: &str) {
-        if let Some(f) = self.live.remove(handle) {
-            self.dead_tokens.insert(handle.to_owned(), f.issued);
-        }
-        self.dead.insert(handle.to_owned());
-    }
-
-    /// Drops `handle` if expired; whether it is live afterwards.
-    fn alive(&mut self, handle: &str) -> bool {
-        match self.live.get(handle) {
-            Some(f) if f.expires > self.now => true,
-            Some(_) => {
-                self.kill(handle);
-                false
-            }
-            None => false,
-        }
-    }
-
-    fn rotate(&mut self, handle: &str, presented: &str, child: &str, expires: u64) -> Rot {
-        if !self.alive(handle) {
-            return Rot::Unauthorised;
-        }
-        let f = self.live.get_mut(handle).expect("alive");
-        if f.head == presented {
-            push_bounded(&mut f.children, child.to_owned(), MAX_CHILDREN);
-        } else if f.children.iter().any(|c| c == presented) {
-            f.promote(presented);
-            f.children.push_back(child.to_owned());
-        } else if f.retired.iter().any(|r| r == presented) {
-            self.kill(handle);
-            return Rot::Theft;
-        } else {
-            return Rot::Unauthorised;
-        }
-        f.issued.push(child.to_owned());
-        f.expires = expires;
-        Rot::Rotated
-    }
-
-    fn promote(&mut self, handle: &str, parent: &str, child: &str) -> PromoteOutcome {
-        if !self.alive(handle) {
-            return PromoteOutcome::Unauthorised;
-        }
-        let f = self.live.get_mut(handle).expect("alive");
-        if f.head == child {
-            PromoteOutcome::AlreadyPromoted
-        } else if f.head == parent && f.children.iter().any(|c| c == child) {
-            f.promote(child);
-            PromoteOutcome::Promoted
-        } else if f.retired.iter().any(|r| r == parent || r == child) {
-            self.kill(handle);
-            PromoteOutcome::Theft
-        } else {
-            PromoteOutcome::Unauthorised
-        }
-    }
-
-    fn revoke(&mut self, handle: &str) -> bool {
-        let live = self.alive(handle);
-        self.kill(handle);
-        live
-    }
-
-    fn revoke_all(&mut self, user: u8) -> Vec<String> {
-        let handles: Vec<String> = self
-            .live
-            .iter()
-            .filter(|(_, f)| f.user == user)
-            .map(|(h, _)| h.clone())
-            .collect();
-        let mut live = Vec::new();
-        for h in handles {
-            if self.alive(&h) {
-                live.push(h.clone());
-            }
-            self.kill(&h);
-        }
-        live.sort();
-        live
-    }
-
-    fn list(&self, user: u8) -> Vec<String> {
-        self.live
-            .iter()
-            .filter(|(_, f)| f.user == user && f.expires > self.now)
-            .map(|(h, _)| h.clone())
-            .collect()
-    }
-}
-
-// ------------------------------------------------------------------------------------------
-// Operations
-
-/// Which token a client presents.
-#[derive(Debug, Clone, Copy)]
-enum Pick {
-    /// The newest child, else the head (what an up-to-date client holds).
-    Current,
-    /// The head while a child exists (a lost response, or a second tab).
-    Parent,
-    /// Any child of the head (the one that reached the cookie jar).
-    Child(u8),
-    /// Any token ever issued for the session (retired heads, dropped siblings, evicted).
-    Older(u8),
-    /// A token from `retired` (a former head or a sibling of a promoted child).
-    Retired(u8),
-    /// The oldest child still held (the next to be dropped past 64).
-    OldestChild,
-    /// The oldest token `retired` still holds (the next to be dropped).
-    OldestRetired,
-    /// The session's first token (dropped from `retired` after 32 more retirements).
-    Oldest,
-    /// A token of another session.
-    Foreign(u8),
-    /// A token nobody issued.
-    Unknown,
-}
-
-#[derive(Debug, Clone)]
-enum Op {
-    Create {
-        user: u8,
-        lifetime: u16,
-    },
-    Refresh {
-        s: u8,
-        pick: Pick,
-        lifetime: u16,
-    },
-    Promote {
-        s: u8,
-        child: Pick,
-    },
-    PromoteAny {
-        s: u8,
-        parent: Pick,
-        child: Pick,
-    },
-    Race {
-        s: u8,
-        pick: Pick,
-        n: u8,
-    },
-    /// Rotates the head `n` times (overflows `children` past 64).
-    Fan {
-        s: u8,
-        n: u8,
-    },
-    /// Uses each new child at once, `n` times (overflows `retired` past 32).
-    Chain {
-        s: u8,
-        n: u8,
-    },
-    Revoke {
-        s: u8,
-    },
-    RevokeAll {
-        user: u8,
-    },
-    /// Moves the clock to session `s`'s expiry (memory only).
-    Expire {
-        s: u8,
-    },
-    Get {
-        s: u8,
-    },
-    List {
-        user: u8,
-    },
-}
-
-fn pick() -> impl Strategy<Value = Pick> {
-    prop_oneof![
-        4 => Just(Pick::Current),
-        3 => Just(Pick::Parent),
-        2 => any::<u8>().prop_map(Pick::Child),
-        3 => any::<u8>().prop_map(Pick::Older),
-        2 => any::<u8>().prop_map(Pick::Retired),
-        1 => Just(Pick::Oldest),
-        1 => Just(Pick::OldestRetired),
-        1 => Just(Pick::OldestChild),
-        1 => any::<u8>().prop_map(Pick::Foreign),
-        1 => Just(Pick::Unknown),
-    ]
-}
-
-fn op(with_expire: bool) -> impl Strategy<Value = Op> {
-    let lifetime = 100u16..2000;
-    // proptest refuses a zero weight; without a clock the op is a no-op.
-    let expire_weight = if with_expire { 2 } else { 1 };
-    prop_oneof![
-        3 => (0u8..3, lifetime.clone()).prop_map(|(user, lifetime)| Op::Create { user, lifetime }),
-        10 => (any::<u8>(), pick(), lifetime).prop_map(|(s, pick, lifetime)| Op::Refresh { s, pick, lifetime }),
-        3 => (any::<u8>(), pick()).prop_map(|(s, child)| Op::Promote { s, child }),
-        1 => (any::<u8>(), pick(), pick()).prop_map(|(s, parent, child)| Op::PromoteAny { s, parent, child }),
-        3 => (any::<u8>(), pick(), 2u8..5).prop_map(|(s, pick, n)| Op::Race { s, pick, n }),
-        1 => (any::<u8>(), 1u8..70).prop_map(|(s, n)| Op::Fan { s, n }),
-        1 => (any::<u8>(), 1u8..40).prop_map(|(s, n)| Op::Chain { s, n }),
-        1 => any::<u8>().prop_map(|s| Op::Revoke { s }),
-        1 => (0u8..3).prop_map(|user| Op::RevokeAll { user }),
-        expire_weight => any::<u8>().prop_map(|s| Op::Expire { s }),
-        2 => any::<u8>().prop_map(|s| Op::Get { s }),
-        1 => (0u8..3).prop_map(|user| Op::List { user }),
-    ]
-}
-
-// ------------------------------------------------------------------------------------------
-// Driver
+use model::{Family, Model, Rot};
+pub use ops::{ops, Op, Pick};
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-fn fresh(what: &str) -> String {
+/// A refresh-token hash nobody issued before, in this process.
+pub fn fresh(what: &str) -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     refresh_token_hash(&format!("{what}-{}-{n}", std::process::id()))
 }
 
 const EPOCH_SECS: u64 = 1_900_000_000;
 
-fn at(secs: u64) -> SystemTime {
+/// `secs` after the model's epoch (2030).
+pub fn at(secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(EPOCH_SECS + secs)
 }
 
-struct Run<'a, S> {
+/// A key prefix nobody used before, for runs against a shared server.
+pub fn unique_tag(what: &str) -> String {
+    format!(
+        "{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// One run: a store, the model, and what the run created.
+pub struct Run<'a, S> {
     store: &'a S,
     model: Model,
     /// Every handle created in this run (live or dead), in creation order.
@@ -342,7 +85,21 @@ fn user_id(tag: &str, user: u8) -> String {
     format!("{tag}-user-{user}")
 }
 
-impl<S: SessionStore> Run<'_, S> {
+impl<'a, S: SessionStore> Run<'a, S> {
+    /// A run on `store`; handles start with `tag`. `set_clock` moves the store's clock to
+    /// [`at`]`(secs)` (a store with a test clock); without it, expire ops do nothing.
+    pub fn new(store: &'a S, tag: &str, set_clock: Option<Box<dyn Fn(u64) + 'a>>) -> Self {
+        Self {
+            store,
+            model: Model::default(),
+            handles: Vec::new(),
+            tag: tag.to_owned(),
+            set_clock,
+            raced: BTreeSet::new(),
+            log: Vec::new(),
+        }
+    }
+
     fn handle(&self, s: u8) -> Option<String> {
         (!self.handles.is_empty())
             .then(|| self.handles[usize::from(s) % self.handles.len()].clone())
@@ -427,7 +184,8 @@ impl<S: SessionStore> Run<'_, S> {
         );
     }
 
-    async fn step(&mut self, op: &Op) {
+    /// Applies `op` to the store and the model, and asserts they agree.
+    pub async fn step(&mut self, op: &Op) {
         self.note(format!("{op:?}"));
         match *op {
             Op::Create { user, lifetime } => {
@@ -694,181 +452,10 @@ impl<S: SessionStore> Run<'_, S> {
     }
 }
 
-fn ops(with_expire: bool) -> impl Strategy<Value = Vec<Op>> {
-    (
-        (0u8..3, 100u16..2000).prop_map(|(user, lifetime)| Op::Create { user, lifetime }),
-        proptest::collection::vec(op(with_expire), 1..60),
-    )
-        .prop_map(|(first, mut rest)| {
-            rest.insert(0, first);
-            rest
-        })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
+/// A current-thread runtime for one proptest case.
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    #[test]
-    fn memory_store_follows_the_rotation_model(ops in ops(true)) {
-        let now = Arc::new(Mutex::new(at(0)));
-        let clock = now.clone();
-        let store = MemoryStore::with_clock(Arc::new(move || *clock.lock().expect("clock")));
-        let set = {
-            let now = now.clone();
-            move |t: u64| *now.lock().expect("clock") = at(t)
-        };
-        let mut run = Run {
-            store: &store,
-            model: Model::default(),
-            handles: Vec::new(),
-            tag: "m".to_owned(),
-            set_clock: Some(Box::new(set)),
-            raced: BTreeSet::new(),
-            log: Vec::new(),
-        };
-        runtime().block_on(async {
-            for op in &ops {
-                run.step(op).await;
-            }
-        });
-    }
-}
-
-/// Racing refreshes from several OS threads on one `MemoryStore` (the futures above are
-/// polled on one thread): one head survives, every racer rotates, the old head is theft.
-#[test]
-fn memory_store_threads_racing_one_child() {
-    for _ in 0..200 {
-        let store = MemoryStore::new();
-        let rt = runtime();
-        let exp = SystemTime::now() + Duration::from_secs(600);
-        let (rt0, rt1) = (fresh("t0"), fresh("t1"));
-        rt.block_on(async {
-            store
-                .create(NewSession {
-                    handle: "h".into(),
-                    user_id: "u".into(),
-                    tenant_id: "public".into(),
-                    payload: None,
-                    refresh_hash: rt0.clone(),
-                    expires_at: exp,
-                })
-                .await
-                .expect("create");
-            assert!(matches!(
-                store.rotate("h", &rt0, &rt1, exp).await,
-                Ok(RotateOutcome::Rotated { .. })
-            ));
-        });
-        let outcomes: Vec<RotateOutcome> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..4)
-                .map(|_| {
-                    let (store, rt1) = (store.clone(), rt1.clone());
-                    scope.spawn(move || {
-                        runtime()
-                            .block_on(store.rotate("h", &rt1, &fresh("c"), exp))
-                            .expect("rotate")
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        });
-        assert!(
-            outcomes
-                .iter()
-                .all(|o| matches!(o, RotateOutcome::Rotated { .. })),
-            "{outcomes:?}"
-        );
-        rt.block_on(async {
-            assert!(matches!(
-                store
-                    .rotate("h", &rt0, &fresh("x"), exp)
-                    .await
-                    .expect("rotate"),
-                RotateOutcome::Theft { .. }
-            ));
-            assert!(store.get("h").await.expect("get").is_none());
-        });
-    }
-}
-
-#[cfg(feature = "redis")]
-mod redis_model {
-    use super::*;
-    use redis::Commands;
-    use tower_session_refresh::store::{RedisStore, RedisStoreConfig};
-
-    fn url() -> String {
-        std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-    }
-
-    struct Cleanup(String);
-
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let Ok(client) = redis::Client::open(url().as_str()) else {
-                return;
-            };
-            let Ok(mut c) = client.get_connection() else {
-                return;
-            };
-            let keys: Vec<String> = match c.scan_match::<_, String>(format!("{}*", self.0)) {
-                Ok(iter) => iter.filter_map(Result::ok).collect(),
-                Err(_) => return,
-            };
-            for chunk in keys.chunks(500) {
-                let _: Result<(), _> = c.del(chunk);
-            }
-        }
-    }
-
-    fn redis_runtime() -> &'static tokio::runtime::Runtime {
-        static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-        RT.get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime")
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-        /// The same model against Redis; no expire op (no test clock), and sessions expire
-        /// far in the future of the real clock (`at(0)` is in 2030).
-        #[test]
-        fn redis_store_follows_the_rotation_model(ops in ops(false)) {
-            let tag = format!("tsr-model-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-            let _cleanup = Cleanup(format!("{tag}:"));
-            redis_runtime().block_on(async {
-                let store = RedisStore::connect(&url(), RedisStoreConfig::new(format!("{tag}:")))
-                    .await
-                    .expect("connect to redis");
-                let mut run = Run {
-                    store: &store,
-                    model: Model::default(),
-                    handles: Vec::new(),
-                    tag: tag.clone(),
-                    set_clock: None,
-                    raced: BTreeSet::new(),
-                    log: Vec::new(),
-                };
-                for op in &ops {
-                    run.step(op).await;
-                }
-            });
-        }
-    }
 }

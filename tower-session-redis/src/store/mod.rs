@@ -5,16 +5,14 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-pub(crate) use self::connection::{store_error, LazyConnection};
 use ::redis::{aio::ConnectionManager, RedisError, Script, Value};
 use serde_json::{Map, Value as Json};
-
-mod connection;
-
-use super::{
+use tower_session_refresh::store::{
     NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
     StoreErrorKind, StoreFuture, MAX_CHILDREN, MAX_RETIRED,
 };
+
+use crate::connection::{store_error, LazyConnection};
 
 /// The session layout version written in field `v`.
 const LAYOUT_VERSION: &str = "1";
@@ -26,7 +24,7 @@ const INFO_FIELDS: [&str; 5] = ["v", "u", "t", "p", "e"];
 ///
 /// ```
 /// use std::time::Duration;
-/// use tower_session_refresh::store::RedisStoreConfig;
+/// use tower_session_redis::RedisStoreConfig;
 ///
 /// let config = RedisStoreConfig {
 ///     prefix: "myapp:sessions:".into(),
@@ -160,7 +158,7 @@ impl RedisStoreConfig {
 /// Clones share one connection.
 ///
 /// ```no_run
-/// use tower_session_refresh::store::{RedisStore, RedisStoreConfig};
+/// use tower_session_redis::{RedisStore, RedisStoreConfig};
 ///
 /// # async fn run() -> Result<(), tower_session_refresh::store::StoreError> {
 /// // Fails if Redis cannot be reached now:

@@ -83,8 +83,6 @@
 
 mod managed;
 mod memory;
-#[cfg(feature = "redis")]
-mod redis;
 
 use std::fmt;
 use std::future::Future;
@@ -102,9 +100,6 @@ pub use managed::{
     MAX_MAINTAIN_PERIOD,
 };
 pub use memory::MemoryKeyStore;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{RedisKeyStore, RedisKeyStoreConfig};
 
 use crate::keys::{Algorithm, KeyError, SigningKey};
 use crate::store::{StoreError, StoreErrorKind};
@@ -118,7 +113,8 @@ pub type KeyStoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreErro
 /// Where the shared key set lives: one value, read whole and replaced whole with a
 /// compare-and-set on its version.
 ///
-/// Implementations: [`MemoryKeyStore`] (one process), `RedisKeyStore` (feature `redis`).
+/// Implementations: [`MemoryKeyStore`] (one process), `RedisKeyStore` (crate
+/// `tower-session-redis`).
 /// Another backend (SQL, …) needs only these two operations, storing
 /// [`StoredKeySet::to_json`] as an opaque secret value.
 pub trait KeyStore: Send + Sync + 'static {

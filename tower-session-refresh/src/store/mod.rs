@@ -40,17 +40,15 @@
 
 mod memory;
 
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
-#[cfg(feature = "redis")]
-pub(crate) mod redis;
 
 use std::{future::Future, pin::Pin, time::SystemTime};
 
 use serde_json::{Map, Value};
 
 pub use memory::{Clock, MemoryStore};
-#[cfg(feature = "redis")]
-pub use redis::{RedisStore, RedisStoreConfig};
 
 /// How many unused children one head keeps; the oldest is dropped past it.
 pub const MAX_CHILDREN: usize = 64;
@@ -197,7 +195,7 @@ impl std::error::Error for StoreError {
 /// Every operation is atomic on its own: two auth processes calling [`rotate`](Self::rotate)
 /// on one session at the same moment behave exactly like one process calling it twice.
 /// Hashes are lowercase hex SHA-256 of refresh tokens; a store never sees a token.
-/// Implementations run [`conformance`] in their tests.
+/// Implementations run `conformance` (feature `conformance`) in their tests.
 ///
 /// The trait is object safe; the server holds an `Arc<dyn SessionStore>`:
 ///

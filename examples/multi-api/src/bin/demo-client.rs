@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, StatusCode, Uri};
+use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::BodyExt as _;
 use tower::Layer;
-use tower_session_refresh::client::connect::{http_client, Connector, FullBody};
-use tower_session_refresh::client::{
-    ClientConfig, SessionClientLayer, SharedDomain, TransferMethod,
+use tower_session_client::connect::{http_client, Connector, FullBody, HttpClient};
+use tower_session_client::{
+    ClientConfig, ClientError, SessionClient, SessionClientLayer, SharedDomain, TransferMethod,
 };
 
 const USAGE: &str = "usage: demo-client [--api-domain URL] [--cookie-domain D] [--connect ADDR] \
@@ -153,13 +154,21 @@ async fn main() -> ExitCode {
     };
     let scheme = api.scheme_str().unwrap_or("http").to_owned();
     let port = api.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+    let sign_in_uri: Uri =
+        match format!("{}/auth/demo/signin", args.api_domain.trim_end_matches('/')).parse() {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("demo-client: --api-domain: {e}");
+                return ExitCode::from(2);
+            }
+        };
 
     let connector = args.connect.map(Connector::fixed).unwrap_or_default();
     let layer = SessionClientLayer::new(config);
     let handle = layer.handle();
     let client = layer.layer(http_client::<FullBody>(connector));
 
-    if let Err(e) = client.sign_in(&args.user).await {
+    if let Err(e) = sign_in(&client, sign_in_uri, &args.user).await {
         eprintln!("demo-client: sign-in as {:?} failed: {e}", args.user);
         summary(0, args.calls, handle.refresh_count());
         return ExitCode::FAILURE;
@@ -237,5 +246,31 @@ async fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Signs in through the demo's route (`uri`, `POST {apiDomain}/auth/demo/signin`) with
+/// `{"userId": user_id}`, in the configured transfer method. Fails unless the server
+/// answered 2xx and sent a session.
+async fn sign_in(
+    client: &SessionClient<HttpClient>,
+    uri: Uri,
+    user_id: &str,
+) -> Result<(), ClientError> {
+    let body = serde_json::json!({ "userId": user_id }).to_string();
+    let mut req = Request::new(FullBody::from(body));
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = uri;
+    req.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let resp = client.call_once(req).await?;
+    let status = resp.status();
+    let _ = resp.into_body().collect().await;
+    if status.is_success() && client.handle().exists() {
+        Ok(())
+    } else {
+        Err(ClientError::UnexpectedStatus(status))
     }
 }
