@@ -27,7 +27,10 @@
 //!
 //! # Example: axum
 //!
-//! ```
+//! With the `axum` feature, [`SessionTokens`] is an extractor:
+//!
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{routing::post, Router};
 //! use tower_session_cookie::{
 //!     FrontToken, SessionCookieConfig, SessionCookieLayer, SessionTokens, SharedDomain,
@@ -152,23 +155,29 @@ mod extract;
 mod front_token;
 mod http_date;
 mod layer;
+mod method;
+mod pending;
+mod received;
 mod request;
 mod response;
 mod set_cookie;
 mod site;
+mod syntax;
 mod tokens;
 
 pub use config::{
-    ConfigError, SameSite, SessionCookieConfig, SessionCookieConfigBuilder, TransferMethod,
-    TransferPolicy, DEFAULT_MAX_COOKIE_HEADER_BYTES,
+    ConfigError, SessionCookieConfig, SessionCookieConfigBuilder, DEFAULT_MAX_COOKIE_HEADER_BYTES,
 };
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::MissingSessionCookieLayer;
 pub use front_token::FrontToken;
 pub use layer::{ResponseFuture, SessionCookie, SessionCookieLayer};
+pub use method::{TransferMethod, TransferPolicy};
+pub use received::ReceivedToken;
 pub use request::MAX_BEARER_BYTES;
-pub use tokens::{ClearScope, ReceivedToken, SessionTokens};
+pub use set_cookie::SameSite;
+pub use tokens::{ClearScope, SessionTokens};
 pub use tower_domain_guard::{DomainError, SharedDomain};
 
 /// Names of the headers this crate reads and writes, for CORS configuration.

@@ -9,10 +9,10 @@
 use http::{header, HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
-    config::{ConfigInner, TransferPolicy},
-    set_cookie::is_token_value,
-    tokens::{Received, ReceivedToken},
-    TransferMethod,
+    config::ConfigInner,
+    received::{Received, ReceivedToken},
+    syntax::is_token_value,
+    TransferMethod, TransferPolicy,
 };
 
 /// `st-auth-mode`, as a `HeaderName` so the lookup does not re-parse the name.

@@ -3,10 +3,10 @@
 use http::{header, HeaderMap, HeaderName, HeaderValue};
 
 use crate::{
-    config::{ConfigInner, CookieAttributes},
+    config::ConfigInner,
     headers as names,
-    set_cookie::{clear_cookie, set_cookie},
-    tokens::{CookieWrite, HeaderWrite, Pending},
+    pending::{CookieWrite, HeaderWrite, Pending},
+    set_cookie::{clear_cookie, set_cookie, CookieAttributes},
 };
 
 /// Header-mode access token.

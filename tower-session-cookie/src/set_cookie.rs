@@ -1,79 +1,82 @@
-//! Rendering `Set-Cookie` values and the character rules that keep them injection-free.
+//! Rendering `Set-Cookie` values: the attributes, pre-rendered once per configuration, and
+//! the set and clear lines written per response.
 
-use std::time::SystemTime;
+use std::{fmt, time::SystemTime};
 
 use http::HeaderValue;
 
-use crate::{
-    config::CookieAttributes,
-    http_date::{write_imf_fixdate, EPOCH_IMF_FIXDATE},
-};
+use crate::http_date::{write_imf_fixdate, EPOCH_IMF_FIXDATE};
 
-/// RFC 6265 `cookie-name` (an RFC 7230 `token`): the configured names must be this.
-pub(crate) fn is_cookie_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+/// The `SameSite` cookie attribute.
+///
+/// ```
+/// use tower_session_cookie::SameSite;
+/// assert_eq!(SameSite::Lax.as_str(), "Lax");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SameSite {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`.
+    Lax,
+    /// `SameSite=None` (requires `Secure`, except on localhost).
+    None,
 }
 
-/// One byte of a session token: the base64 / base64url alphabets plus `.` (JWT and refresh
-/// token separator) and `~`. Tokens never need percent-encoding, and anything outside this
-/// set (`;`, `,`, whitespace, quotes, control characters, non-ASCII) could change the
-/// meaning of a `Set-Cookie` line, so it is refused on write and ignored on read.
-#[inline(always)]
-pub(crate) const fn is_token_byte(b: u8) -> bool {
-    // Signed comparisons: SSE2 has them (`pcmpgtb`) but no unsigned ones, so the fold
-    // below vectorises to a few instructions per 16 bytes. Non-ASCII bytes are negative
-    // as `i8` and fail every range.
-    let c = b as i8;
-    let folded = (b | 0x20) as i8;
-    let letter = (folded >= b'a' as i8) & (folded <= b'z' as i8);
-    let digit = (c >= b'0' as i8) & (c <= b'9' as i8);
-    // `-`, `.`, `/` are adjacent (0x2D..=0x2F).
-    let dash_dot_slash = (c >= b'-' as i8) & (c <= b'/' as i8);
-    letter | digit | dash_dot_slash | (b == b'_') | (b == b'~') | (b == b'+') | (b == b'=')
-}
-
-/// [`is_token_byte`] for every byte value.
-static TOKEN_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < table.len() {
-        table[i] = is_token_byte(i as u8);
-        i += 1;
+impl SameSite {
+    /// The attribute value as written in `Set-Cookie`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
     }
-    table
-};
+}
 
-/// A non-empty run of [`is_token_byte`].
-pub(crate) fn is_token_value(value: &[u8]) -> bool {
-    // Whole 16-byte blocks: no early exit, a branch-free OR-fold of "bad" flags that the
-    // compiler turns into a few SSE2 instructions per block (this matters for ~500-byte
-    // JWTs read on every request). The tail, and short values such as session ids, take a
-    // table lookup per byte instead, which is cheaper than the vector code's setup.
-    let (blocks, tail) = value.split_at(value.len() - value.len() % 16);
-    let bad_blocks = blocks
-        .iter()
-        .fold(0u8, |bad, &b| bad | u8::from(!is_token_byte(b)));
-    !value.is_empty() && bad_blocks == 0 && tail.iter().all(|&b| TOKEN_BYTES[usize::from(b)])
+impl fmt::Display for SameSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The attributes of one cookie, pre-rendered at build time so that a response only
+/// concatenates: `name=value{before_expires}; Expires=<date>{after_expires}`.
+#[derive(Clone, Debug)]
+pub(crate) struct CookieAttributes {
+    pub(crate) before_expires: String,
+    pub(crate) after_expires: String,
+}
+
+impl CookieAttributes {
+    pub(crate) fn render(
+        domain: Option<&str>,
+        path: &str,
+        secure: bool,
+        same_site: SameSite,
+        partitioned: bool,
+    ) -> Self {
+        let mut before_expires = String::new();
+        if let Some(domain) = domain {
+            before_expires.push_str("; Domain=");
+            before_expires.push_str(domain);
+        }
+        before_expires.push_str("; Path=");
+        before_expires.push_str(path);
+        let mut after_expires = String::from("; HttpOnly");
+        if secure {
+            after_expires.push_str("; Secure");
+        }
+        after_expires.push_str("; SameSite=");
+        after_expires.push_str(same_site.as_str());
+        if partitioned {
+            after_expires.push_str("; Partitioned");
+        }
+        CookieAttributes {
+            before_expires,
+            after_expires,
+        }
+    }
 }
 
 /// `name=value; Domain=…; Path=…; Expires=…; HttpOnly; Secure; SameSite=…[; Partitioned]`.
@@ -151,34 +154,5 @@ mod tests {
             "sAccessToken=; Domain=example.com; Path=/; \
              Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax"
         );
-    }
-
-    #[test]
-    fn token_alphabet() {
-        assert!(is_token_value(b"eyJhbGciOi.eyJzdWIi.sig-_"));
-        assert!(is_token_value(b"abc+/=="));
-        assert!(is_token_value(b"AZaz09-_.~"));
-        for b in 0..=255u8 {
-            let expected = b.is_ascii_alphanumeric() || b"-_.~+/=".contains(&b);
-            assert_eq!(is_token_byte(b), expected, "{b}");
-        }
-        for bad in [
-            &b""[..],
-            b"a;b",
-            b"a b",
-            b"a,b",
-            b"a\"b",
-            b"a\tb",
-            b"a\r\nSet-Cookie: x",
-            b"\xc3\xa9",
-            b"a%3Bb\x00",
-            b"a@b",
-            b"a[b",
-            b"a`b",
-            b"a{b",
-            b"a^b",
-        ] {
-            assert!(!is_token_value(bad), "{bad:?}");
-        }
     }
 }

@@ -1,408 +1,49 @@
-//! [`SessionCookieConfig`]: every cookie attribute, validated once by the builder.
+//! [`SessionCookieConfigBuilder`]: the SuperTokens inputs, checked and resolved into a
+//! [`SessionCookieConfig`] once.
 
-use std::{fmt, sync::Arc};
+use std::sync::Arc;
 
-use tower_domain_guard::{DomainError, SharedDomain};
+use tower_domain_guard::SharedDomain;
 
-use crate::{
-    set_cookie::is_cookie_name,
-    site::{parse_origin, ParsedOrigin, Scheme},
+use super::{
+    ConfigError, ConfigInner, OlderCookieDomain, SessionCookieConfig, ACCESS_PATH,
+    DEFAULT_MAX_COOKIE_HEADER_BYTES,
 };
-
-/// How a token travels between the browser and the API.
-///
-/// ```
-/// use tower_session_cookie::TransferMethod;
-/// assert_ne!(TransferMethod::Cookie, TransferMethod::Header);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TransferMethod {
-    /// `sAccessToken` / `sRefreshToken` HttpOnly cookies.
-    Cookie,
-    /// `Authorization: Bearer` on requests, `st-access-token` / `st-refresh-token` on responses.
-    Header,
-}
-
-/// Which transfer methods the API accepts (supertokens' `getTokenTransferMethod`).
-///
-/// Default: [`TransferPolicy::Any`].
-///
-/// ```
-/// use tower_session_cookie::TransferPolicy;
-/// assert_eq!(TransferPolicy::default(), TransferPolicy::Any);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum TransferPolicy {
-    /// Only cookies: the `Authorization` header is ignored and new sessions use cookies.
-    Cookie,
-    /// Only headers: `Cookie` headers are not even parsed and new sessions use headers.
-    Header,
-    /// Both; a bearer token wins over a cookie, new sessions follow `st-auth-mode`.
-    #[default]
-    Any,
-}
-
-/// The `SameSite` cookie attribute.
-///
-/// ```
-/// use tower_session_cookie::SameSite;
-/// assert_eq!(SameSite::Lax.as_str(), "Lax");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SameSite {
-    /// `SameSite=Strict`.
-    Strict,
-    /// `SameSite=Lax`.
-    Lax,
-    /// `SameSite=None` (requires `Secure`, except on localhost).
-    None,
-}
-
-impl SameSite {
-    /// The attribute value as written in `Set-Cookie`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SameSite::Strict => "Strict",
-            SameSite::Lax => "Lax",
-            SameSite::None => "None",
-        }
-    }
-}
-
-impl fmt::Display for SameSite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A mistake in the cookie configuration, found by [`SessionCookieConfigBuilder::build`].
-///
-/// ```
-/// use tower_session_cookie::{ConfigError, SessionCookieConfig};
-/// let error = SessionCookieConfig::builder()
-///     .access_cookie_name("bad name")
-///     .api_domain("https://api.example.com")
-///     .website_domain("https://www.example.com")
-///     .build()
-///     .expect_err("must be refused");
-/// assert!(matches!(error, ConfigError::InvalidCookieName { .. }));
-/// assert!(error.to_string().contains("bad name"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A cookie name is empty or contains characters that RFC 6265 does not allow in a name.
-    InvalidCookieName {
-        /// `"access"` or `"refresh"`.
-        which: &'static str,
-        /// The rejected name.
-        name: String,
-    },
-    /// The access and refresh cookies were given the same name.
-    SameCookieNames,
-    /// `api_domain` or `website_domain` could not be parsed.
-    InvalidUrl {
-        /// `"api_domain"` or `"website_domain"`.
-        what: &'static str,
-        /// The rejected input.
-        input: String,
-        /// Why it was rejected.
-        reason: &'static str,
-    },
-    /// An attribute must be derived from a domain that was not given.
-    MissingDomain {
-        /// `"api_domain"` or `"website_domain"`.
-        what: &'static str,
-        /// The attribute that needs it, and how to set it explicitly instead.
-        needed_for: &'static str,
-    },
-    /// `api_domain` or `website_domain` lies outside the shared domain.
-    OutsideSharedDomain(DomainError),
-    /// `older_cookie_domain` is not a valid cookie domain.
-    InvalidOlderCookieDomain {
-        /// The rejected input.
-        input: String,
-        /// Why it was rejected.
-        source: DomainError,
-    },
-    /// `older_cookie_domain` is the current cookie domain: clearing it would sign everyone out.
-    OlderCookieDomainIsCurrent,
-    /// `api_base_path` contains characters that cannot appear in a cookie `Path`.
-    InvalidApiBasePath {
-        /// The rejected input.
-        input: String,
-    },
-    /// `SameSite=None` without `Secure`: browsers drop such cookies.
-    SameSiteNoneWithoutSecure,
-    /// `Partitioned` was asked for together with `secure(false)`.
-    PartitionedWithoutSecure,
-    /// `max_cookie_header_bytes(0)` would ignore every cookie.
-    ZeroCookieHeaderLimit,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::InvalidCookieName { which, name } => write!(
-                f,
-                "the {which} cookie name {name:?} is not a valid cookie name \
-                 (use letters, digits and !#$%&'*+-.^_`|~)"
-            ),
-            ConfigError::SameCookieNames => {
-                f.write_str("the access and refresh cookies must have different names")
-            }
-            ConfigError::InvalidUrl {
-                what,
-                input,
-                reason,
-            } => write!(f, "{what} {input:?} is not valid: {reason}"),
-            ConfigError::MissingDomain { what, needed_for } => {
-                write!(f, "{what} is required to derive {needed_for}")
-            }
-            ConfigError::OutsideSharedDomain(error) => {
-                write!(
-                    f,
-                    "the shared cookie domain does not cover the app: {error}"
-                )
-            }
-            ConfigError::InvalidOlderCookieDomain { input, source } => write!(
-                f,
-                "older_cookie_domain {input:?} is not valid ({source}); use \"\" if the old \
-                 cookies were host-only"
-            ),
-            ConfigError::OlderCookieDomainIsCurrent => f.write_str(
-                "older_cookie_domain equals the current cookie domain; clearing it would delete \
-                 the live session cookies",
-            ),
-            ConfigError::InvalidApiBasePath { input } => write!(
-                f,
-                "api_base_path {input:?} contains characters not allowed in a cookie Path \
-                 (`;`, spaces, control characters)"
-            ),
-            ConfigError::SameSiteNoneWithoutSecure => f.write_str(
-                "SameSite=None requires Secure (browsers drop the cookie otherwise): serve the \
-                 API over https, call secure(true), or use header transfer; only localhost/IP \
-                 api and website domains are exempt",
-            ),
-            ConfigError::PartitionedWithoutSecure => {
-                f.write_str("Partitioned cookies must be Secure; remove secure(false)")
-            }
-            ConfigError::ZeroCookieHeaderLimit => {
-                f.write_str("max_cookie_header_bytes must be greater than zero")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConfigError::OutsideSharedDomain(error)
-            | ConfigError::InvalidOlderCookieDomain { source: error, .. } => Some(error),
-            _ => None,
-        }
-    }
-}
-
-/// Where the cookies of an older configuration lived.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum OlderCookieDomain {
-    /// The old cookies had no `Domain` attribute.
-    HostOnly,
-    /// The old cookies had `Domain=<this>`.
-    Domain(SharedDomain),
-}
-
-/// The attributes of one cookie, pre-rendered at build time so that a response only
-/// concatenates: `name=value{before_expires}; Expires=<date>{after_expires}`.
-#[derive(Clone, Debug)]
-pub(crate) struct CookieAttributes {
-    pub(crate) before_expires: String,
-    pub(crate) after_expires: String,
-}
-
-impl CookieAttributes {
-    fn render(
-        domain: Option<&str>,
-        path: &str,
-        secure: bool,
-        same_site: SameSite,
-        partitioned: bool,
-    ) -> Self {
-        let mut before_expires = String::new();
-        if let Some(domain) = domain {
-            before_expires.push_str("; Domain=");
-            before_expires.push_str(domain);
-        }
-        before_expires.push_str("; Path=");
-        before_expires.push_str(path);
-        let mut after_expires = String::from("; HttpOnly");
-        if secure {
-            after_expires.push_str("; Secure");
-        }
-        after_expires.push_str("; SameSite=");
-        after_expires.push_str(same_site.as_str());
-        if partitioned {
-            after_expires.push_str("; Partitioned");
-        }
-        CookieAttributes {
-            before_expires,
-            after_expires,
-        }
-    }
-}
-
-/// Validated cookie configuration. Cheap to clone (one `Arc`).
-///
-/// Built with [`SessionCookieConfig::builder`]; a built value cannot be wrong, so a
-/// request never meets a configuration error.
-///
-/// ```
-/// use tower_session_cookie::{SameSite, SessionCookieConfig, SharedDomain};
-///
-/// let config = SessionCookieConfig::builder()
-///     .shared_domain(SharedDomain::parse(".example.com")?)
-///     .api_domain("https://api.example.com")
-///     .website_domain("https://www.example.com")
-///     .build()?;
-/// assert_eq!(config.access_cookie_name(), "sAccessToken");
-/// assert_eq!(config.refresh_path(), "/auth/session/refresh");
-/// assert_eq!(config.same_site(), SameSite::Lax);
-/// assert!(config.secure());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone)]
-pub struct SessionCookieConfig {
-    pub(crate) inner: Arc<ConfigInner>,
-}
-
-pub(crate) struct ConfigInner {
-    /// Cloned into requests that arrive without extensions (see
-    /// [`tower_domain_guard::presized_extensions`]).
-    pub(crate) presized_extensions: http::Extensions,
-    pub(crate) access_cookie_name: String,
-    pub(crate) refresh_cookie_name: String,
-    pub(crate) cookie_domain: Option<SharedDomain>,
-    pub(crate) older_cookie_domain: Option<OlderCookieDomain>,
-    pub(crate) api_base_path: String,
-    pub(crate) refresh_path: String,
-    pub(crate) same_site: SameSite,
-    pub(crate) secure: bool,
-    pub(crate) partitioned: bool,
-    pub(crate) transfer_policy: TransferPolicy,
-    pub(crate) max_cookie_header_bytes: usize,
-    pub(crate) access_attributes: CookieAttributes,
-    pub(crate) refresh_attributes: CookieAttributes,
-    pub(crate) older_access_attributes: Option<CookieAttributes>,
-    pub(crate) older_refresh_attributes: Option<CookieAttributes>,
-}
-
-/// `Path` of the access-token cookie (supertokens' `accessTokenPath` default).
-pub(crate) const ACCESS_PATH: &str = "/";
-
-/// Default limit for the sum of all `Cookie` header bytes (see the builder).
-pub const DEFAULT_MAX_COOKIE_HEADER_BYTES: usize = 8 * 1024;
-
-impl SessionCookieConfig {
-    /// Starts a builder with the SuperTokens defaults.
-    ///
-    /// ```
-    /// use tower_session_cookie::SessionCookieConfig;
-    /// let config = SessionCookieConfig::builder()
-    ///     .api_domain("http://localhost:8080")
-    ///     .website_domain("http://localhost:3000")
-    ///     .build()?;
-    /// assert!(!config.secure());
-    /// # Ok::<(), tower_session_cookie::ConfigError>(())
-    /// ```
-    pub fn builder() -> SessionCookieConfigBuilder {
-        SessionCookieConfigBuilder::default()
-    }
-
-    /// Name of the access-token cookie (default `sAccessToken`).
-    pub fn access_cookie_name(&self) -> &str {
-        &self.inner.access_cookie_name
-    }
-
-    /// Name of the refresh-token cookie (default `sRefreshToken`).
-    pub fn refresh_cookie_name(&self) -> &str {
-        &self.inner.refresh_cookie_name
-    }
-
-    /// `Path` of the access-token cookie: always `/`.
-    pub fn access_path(&self) -> &str {
-        ACCESS_PATH
-    }
-
-    /// Normalised API base path (default `/auth`; `""` when configured as `/`).
-    pub fn api_base_path(&self) -> &str {
-        &self.inner.api_base_path
-    }
-
-    /// `{api_base_path}/session/refresh`: the refresh route and the refresh cookie's `Path`.
-    pub fn refresh_path(&self) -> &str {
-        &self.inner.refresh_path
-    }
-
-    /// The shared cookie domain, or `None` for host-only cookies.
-    pub fn cookie_domain(&self) -> Option<&SharedDomain> {
-        self.inner.cookie_domain.as_ref()
-    }
-
-    /// The resolved `SameSite` attribute.
-    pub fn same_site(&self) -> SameSite {
-        self.inner.same_site
-    }
-
-    /// Whether cookies carry `Secure`.
-    pub fn secure(&self) -> bool {
-        self.inner.secure
-    }
-
-    /// Whether cookies carry `Partitioned` (CHIPS).
-    pub fn partitioned(&self) -> bool {
-        self.inner.partitioned
-    }
-
-    /// Which transfer methods are accepted.
-    pub fn transfer_policy(&self) -> TransferPolicy {
-        self.inner.transfer_policy
-    }
-
-    /// Whether an older cookie domain (possibly host-only) is configured for clearing.
-    pub fn older_cookie_domain_configured(&self) -> bool {
-        self.inner.older_cookie_domain.is_some()
-    }
-
-    /// Limit on the total size of the request's `Cookie` headers.
-    pub fn max_cookie_header_bytes(&self) -> usize {
-        self.inner.max_cookie_header_bytes
-    }
-}
-
-impl fmt::Debug for SessionCookieConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.inner;
-        f.debug_struct("SessionCookieConfig")
-            .field("access_cookie_name", &inner.access_cookie_name)
-            .field("refresh_cookie_name", &inner.refresh_cookie_name)
-            .field("cookie_domain", &inner.cookie_domain)
-            .field("older_cookie_domain", &inner.older_cookie_domain)
-            .field("refresh_path", &inner.refresh_path)
-            .field("same_site", &inner.same_site)
-            .field("secure", &inner.secure)
-            .field("partitioned", &inner.partitioned)
-            .field("transfer_policy", &inner.transfer_policy)
-            .field("max_cookie_header_bytes", &inner.max_cookie_header_bytes)
-            .finish()
-    }
-}
+use crate::{
+    set_cookie::CookieAttributes,
+    site::{parse_origin, ParsedOrigin, Scheme},
+    syntax::is_cookie_name,
+    SameSite, TransferPolicy,
+};
 
 /// Builder for [`SessionCookieConfig`]; nothing is checked until [`build`](Self::build).
 ///
 /// Inputs mirror SuperTokens' `appInfo` (`apiDomain`, `websiteDomain`, `apiBasePath`) and
 /// session recipe (`cookieDomain`, `olderCookieDomain`, `cookieSameSite`, `cookieSecure`,
-/// `getTokenTransferMethod`).
+/// `getTokenTransferMethod`). Every setter is optional; the ones with derived defaults
+/// show how they are derived in their own docs.
+///
+/// ```
+/// use tower_session_cookie::{SameSite, SessionCookieConfig, TransferPolicy};
+///
+/// let config = SessionCookieConfig::builder()
+///     .api_domain("https://api.example.com")
+///     .website_domain("https://www.example.com")
+///     .same_site(SameSite::Strict) // default: derived from the two domains
+///     .secure(true) // default: from the api_domain scheme
+///     .transfer_policy(TransferPolicy::Cookie) // default: Any
+///     .access_cookie_name("__Secure-at") // default: sAccessToken
+///     .refresh_cookie_name("__Secure-rt") // default: sRefreshToken
+///     .max_cookie_header_bytes(16 * 1024) // default: 8 KiB
+///     .build()?;
+/// assert_eq!(config.same_site(), SameSite::Strict);
+/// assert!(config.secure());
+/// assert_eq!(config.transfer_policy(), TransferPolicy::Cookie);
+/// assert_eq!(config.access_cookie_name(), "__Secure-at");
+/// assert_eq!(config.refresh_cookie_name(), "__Secure-rt");
+/// assert_eq!(config.max_cookie_header_bytes(), 16 * 1024);
+/// # Ok::<(), tower_session_cookie::ConfigError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct SessionCookieConfigBuilder {
     shared_domain: Option<SharedDomain>,
@@ -509,19 +150,6 @@ impl SessionCookieConfigBuilder {
     ///
     /// # ⚠️ Warning
     /// `SameSite` does not separate sibling subdomains; pair the layer with an origin check.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
-    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
-    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
-    /// #         .website_domain("https://www.example.com") }
-    /// use tower_session_cookie::SameSite;
-    /// let config = builder().same_site(SameSite::Strict).build()?;
-    /// assert_eq!(config.same_site(), SameSite::Strict);
-    /// # Ok::<(), ConfigError>(())
-    /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = Some(same_site);
         self
@@ -531,18 +159,6 @@ impl SessionCookieConfigBuilder {
     ///
     /// # ⚠️ Warning
     /// `secure(false)` sends session cookies over plain HTTP; use it only for local development.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
-    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
-    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
-    /// #         .website_domain("https://www.example.com") }
-    /// let config = builder().secure(false).build()?; // default here: true (https API)
-    /// assert!(!config.secure());
-    /// # Ok::<(), ConfigError>(())
-    /// ```
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = Some(secure);
         self
@@ -566,49 +182,18 @@ impl SessionCookieConfigBuilder {
     }
 
     /// Which transfer methods are accepted. Default [`TransferPolicy::Any`].
-    ///
-    /// ```
-    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
-    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
-    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
-    /// #         .website_domain("https://www.example.com") }
-    /// use tower_session_cookie::TransferPolicy;
-    /// let config = builder().transfer_policy(TransferPolicy::Cookie).build()?;
-    /// assert_eq!(config.transfer_policy(), TransferPolicy::Cookie);
-    /// # Ok::<(), ConfigError>(())
-    /// ```
     pub fn transfer_policy(mut self, policy: TransferPolicy) -> Self {
         self.transfer_policy = policy;
         self
     }
 
     /// Access cookie name (default `sAccessToken`).
-    ///
-    /// ```
-    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
-    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
-    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
-    /// #         .website_domain("https://www.example.com") }
-    /// let config = builder().access_cookie_name("__Secure-at").build()?;
-    /// assert_eq!(config.access_cookie_name(), "__Secure-at");
-    /// # Ok::<(), ConfigError>(())
-    /// ```
     pub fn access_cookie_name(mut self, name: impl Into<String>) -> Self {
         self.access_cookie_name = Some(name.into());
         self
     }
 
     /// Refresh cookie name (default `sRefreshToken`).
-    ///
-    /// ```
-    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
-    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
-    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
-    /// #         .website_domain("https://www.example.com") }
-    /// let config = builder().refresh_cookie_name("__Secure-rt").build()?;
-    /// assert_eq!(config.refresh_cookie_name(), "__Secure-rt");
-    /// # Ok::<(), ConfigError>(())
-    /// ```
     pub fn refresh_cookie_name(mut self, name: impl Into<String>) -> Self {
         self.refresh_cookie_name = Some(name.into());
         self
@@ -620,16 +205,6 @@ impl SessionCookieConfigBuilder {
     /// (a bearer token still counts) and flags
     /// [`SessionTokens::cookie_header_too_large`](crate::SessionTokens::cookie_header_too_large),
     /// so routes that do not need a session keep working.
-    ///
-    /// ```
-    /// # use tower_session_cookie::{SessionCookieConfig, ConfigError};
-    /// # fn builder() -> tower_session_cookie::SessionCookieConfigBuilder {
-    /// #     SessionCookieConfig::builder().api_domain("https://api.example.com")
-    /// #         .website_domain("https://www.example.com") }
-    /// let config = builder().max_cookie_header_bytes(16 * 1024).build()?; // default 8 KiB
-    /// assert_eq!(config.max_cookie_header_bytes(), 16 * 1024);
-    /// # Ok::<(), ConfigError>(())
-    /// ```
     pub fn max_cookie_header_bytes(mut self, limit: usize) -> Self {
         self.max_cookie_header_bytes = Some(limit);
         self
