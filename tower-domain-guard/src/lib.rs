@@ -94,17 +94,18 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod domain;
-pub mod host;
+mod extensions;
+mod host;
 mod hostname;
-pub mod origin;
+mod origin;
 mod response;
 
 pub use domain::{DomainError, SharedDomain};
+pub use extensions::presized_extensions;
 #[cfg(feature = "axum")]
 pub use host::MissingEffectiveHost;
 pub use host::{
-    presized_extensions, EffectiveHost, HostGuard, HostGuardLayer, HostRejection,
-    HostRejectionKind, PeerAddr,
+    EffectiveHost, HostGuard, HostGuardLayer, HostRejection, HostRejectionKind, PeerAddr,
 };
 pub use hostname::HostSyntaxError;
 pub use origin::{OriginGuard, OriginGuardLayer, OriginRejection, OriginRejectionKind};

@@ -1,60 +1,5 @@
-//! [`OriginGuardLayer`]: cross-origin protection for cookie sessions shared across a domain.
-//!
-//! For unsafe methods (anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`) the request passes
-//! when:
-//!
-//! * `Sec-Fetch-Site` is `same-origin` or `none` (a user-initiated navigation), or
-//! * the `Origin` host lies inside the [`SharedDomain`] (the apex or any subdomain, on a
-//!   label boundary) or is one of the trusted origins, or
-//! * there is neither `Origin` nor `Sec-Fetch-Site`: the client is not a browser (curl, a
-//!   server-side client), which cannot carry a victim's cookies, as in Go 1.25's
-//!   `CrossOriginProtection`.
-//!
-//! Everything else, including `Origin: null` and `Sec-Fetch-Site: cross-site` without an
-//! `Origin`, gets `403 Forbidden` with a short `text/plain` body (gRPC calls get
-//! `grpc-status` 7) and an [`OriginRejection`] in the response extensions.
-//!
-//! # Why not tower-http's `CsrfLayer` or Go's `CrossOriginProtection`?
-//!
-//! Both compare `Origin` with the request's own origin or with a list of *exact* trusted
-//! origins. A session cookie with `Domain=example.com` is sent by the browser to every
-//! subdomain, and `SameSite` treats sibling subdomains as the same site, so it does not stop
-//! a POST from `www.example.com` to `api.example.com` — which is exactly the request a
-//! shared-domain deployment must allow, while one from `evil.com` must be refused. With an
-//! exact-origin check every calling subdomain would have to be listed (and a sibling
-//! `Sec-Fetch-Site: same-site` request is refused by Go's default). This guard accepts any
-//! origin inside the shared domain and refuses the rest, using the same label-boundary
-//! matching as [`HostGuard`](crate::HostGuard), so `badexample.com` and
-//! `example.com.evil.io` never pass.
-//!
-//! # ⚠️ Deployment caveat
-//!
-//! Every subdomain of the shared domain is trusted: a subdomain serving user content (or a
-//! compromised one) can make authenticated requests. Keep such content off the shared
-//! domain. The check relies on browsers sending `Origin`/`Sec-Fetch-Site`; proxies must not
-//! strip them.
-//!
-//! # Example
-//!
-//! ```
-//! use http::{Method, Request, Response, StatusCode};
-//! use tower::{service_fn, ServiceBuilder, ServiceExt};
-//! use tower_domain_guard::{OriginGuardLayer, SharedDomain};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let svc = ServiceBuilder::new()
-//!     .layer(OriginGuardLayer::new(SharedDomain::parse(".example.com")?))
-//!     .service(service_fn(|_req: Request<()>| async {
-//!         Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
-//!     }));
-//!
-//! let post = |origin: &str| {
-//!     Request::builder().method(Method::POST).uri("/").header("origin", origin).body(())
-//! };
-//! assert_eq!(svc.clone().oneshot(post("https://www.example.com")?).await?.status(), StatusCode::OK);
-//! assert_eq!(svc.clone().oneshot(post("https://evil.com")?).await?.status(), StatusCode::FORBIDDEN);
-//! # Ok(()) }
-//! ```
+//! [`OriginGuardLayer`]: cross-origin protection for cookie sessions shared across a domain
+//! (see [`OriginGuardLayer`] for the rules).
 
 use std::fmt;
 use std::sync::Arc;
@@ -255,7 +200,64 @@ impl OriginConfig {
     }
 }
 
-/// Layer that applies [`OriginGuard`]. See the [module docs](self).
+/// Layer that applies [`OriginGuard`]: cross-origin protection for cookie sessions shared
+/// across a domain.
+///
+/// For unsafe methods (anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`) the request passes
+/// when:
+///
+/// * `Sec-Fetch-Site` is `same-origin` or `none` (a user-initiated navigation), or
+/// * the `Origin` host lies inside the [`SharedDomain`] (the apex or any subdomain, on a
+///   label boundary) or is one of the trusted origins, or
+/// * there is neither `Origin` nor `Sec-Fetch-Site`: the client is not a browser (curl, a
+///   server-side client), which cannot carry a victim's cookies, as in Go 1.25's
+///   `CrossOriginProtection`.
+///
+/// Everything else, including `Origin: null` and `Sec-Fetch-Site: cross-site` without an
+/// `Origin`, gets `403 Forbidden` with a short `text/plain` body (gRPC calls get
+/// `grpc-status` 7) and an [`OriginRejection`] in the response extensions.
+///
+/// # Why not tower-http's `CsrfLayer` or Go's `CrossOriginProtection`?
+///
+/// Both compare `Origin` with the request's own origin or with a list of *exact* trusted
+/// origins. A session cookie with `Domain=example.com` is sent by the browser to every
+/// subdomain, and `SameSite` treats sibling subdomains as the same site, so it does not stop
+/// a POST from `www.example.com` to `api.example.com` — which is exactly the request a
+/// shared-domain deployment must allow, while one from `evil.com` must be refused. With an
+/// exact-origin check every calling subdomain would have to be listed (and a sibling
+/// `Sec-Fetch-Site: same-site` request is refused by Go's default). This guard accepts any
+/// origin inside the shared domain and refuses the rest, using the same label-boundary
+/// matching as [`HostGuard`](crate::HostGuard), so `badexample.com` and
+/// `example.com.evil.io` never pass.
+///
+/// # ⚠️ Deployment caveat
+///
+/// Every subdomain of the shared domain is trusted: a subdomain serving user content (or a
+/// compromised one) can make authenticated requests. Keep such content off the shared
+/// domain. The check relies on browsers sending `Origin`/`Sec-Fetch-Site`; proxies must not
+/// strip them.
+///
+/// # Example
+///
+/// ```
+/// use http::{Method, Request, Response, StatusCode};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+/// use tower_domain_guard::{OriginGuardLayer, SharedDomain};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let svc = ServiceBuilder::new()
+///     .layer(OriginGuardLayer::new(SharedDomain::parse(".example.com")?))
+///     .service(service_fn(|_req: Request<()>| async {
+///         Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+///     }));
+///
+/// let post = |origin: &str| {
+///     Request::builder().method(Method::POST).uri("/").header("origin", origin).body(())
+/// };
+/// assert_eq!(svc.clone().oneshot(post("https://www.example.com")?).await?.status(), StatusCode::OK);
+/// assert_eq!(svc.clone().oneshot(post("https://evil.com")?).await?.status(), StatusCode::FORBIDDEN);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct OriginGuardLayer {
     config: Arc<OriginConfig>,

@@ -1,17 +1,82 @@
-//! Deciding the request's effective host (RFC 9112 §3.2, RFC 9113 §8.3.1) and matching it.
+//! The guard's configuration and its decision: the request's effective host (RFC 9112
+//! §3.2, RFC 9113 §8.3.1), matched against the shared domain, and the answer when it is not.
 //!
 //! Everything here borrows from the request and does not allocate for ASCII hosts; only a
 //! non-ASCII (IDN) host is converted into an owned A-label string.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
+use bytes::Bytes;
 use http::header::{FORWARDED, HOST};
-use http::{HeaderMap, Request, Version};
+use http::{Extensions, HeaderMap, Request, Response, StatusCode, Version};
 
-use super::rejection::HostRejectionKind;
-use super::HostConfig;
+use super::rejection::{HostRejection, HostRejectionKind};
 use crate::hostname::{self, HostKind, HostSyntaxError};
+use crate::response::{self, GuardBody};
+use crate::SharedDomain;
+
+type TrustFn = dyn Fn(&Extensions) -> bool + Send + Sync;
+type RejectFn = dyn Fn(&HostRejection) -> Response<Bytes> + Send + Sync;
+
+/// What a [`HostGuardLayer`](super::HostGuardLayer) was configured with; shared by its services.
+#[derive(Clone)]
+pub(crate) struct HostConfig {
+    pub(super) domain: SharedDomain,
+    pub(super) extra_hosts: Vec<ExtraHost>,
+    pub(super) allowed_ports: Option<Vec<u16>>,
+    pub(super) trust_forwarded: Option<Arc<TrustFn>>,
+    pub(super) outside: (StatusCode, Bytes),
+    pub(super) malformed: (StatusCode, Bytes),
+    pub(super) on_rejection: Option<Arc<RejectFn>>,
+    /// An empty extensions map with room for several entries, cloned into requests that
+    /// arrive without extensions (see [`presized_extensions`](crate::presized_extensions)).
+    pub(super) presized: Extensions,
+    /// Put the [`EffectiveHost`](super::EffectiveHost) in the request extensions.
+    pub(super) record_host: bool,
+}
+
+impl fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostConfig")
+            .field("domain", &self.domain)
+            .field("extra_hosts", &self.extra_hosts)
+            .field("allowed_ports", &self.allowed_ports)
+            .field("trust_forwarded", &self.trust_forwarded.is_some())
+            .field("outside", &self.outside)
+            .field("malformed", &self.malformed)
+            .field("on_rejection", &self.on_rejection.is_some())
+            .field("record_host", &self.record_host)
+            .finish()
+    }
+}
+
+impl HostConfig {
+    /// The response for a rejected request: the custom one, gRPC status, or the
+    /// configured status and text.
+    pub(super) fn rejection_response<B>(&self, rejection: HostRejection) -> Response<GuardBody<B>> {
+        let mut res = if let Some(f) = &self.on_rejection {
+            response::custom_response(f(&rejection))
+        } else if rejection.is_grpc() {
+            if rejection.is_malformed() {
+                response::grpc_response(3, "invalid host")
+            } else {
+                response::grpc_response(7, "host not served here")
+            }
+        } else {
+            let (status, body) = if rejection.is_malformed() {
+                &self.malformed
+            } else {
+                &self.outside
+            };
+            response::text_response(*status, body.clone())
+        };
+        res.extensions_mut().insert(rejection);
+        res
+    }
+}
 
 /// A well-formed host taken from the request: A-label, no trailing dot, original case
 /// (always ASCII).
