@@ -3,7 +3,8 @@
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::{JwkPrivate, KeyError, SigningKey, VerifyingKey, B64};
+use super::signing::JwkPrivate;
+use super::{KeyError, SigningKey, VerifyingKey, B64};
 
 /// The JWK members this crate reads. Unknown members are ignored.
 #[derive(Deserialize)]

@@ -1,4 +1,6 @@
-//! SuperTokens v5 access tokens: claims, signing, and verification with a bounded cache.
+//! SuperTokens v5 access tokens: claims, where verification keys come from, and
+//! verification with a bounded cache (signing is
+//! [`KeySet::sign`](crate::keys::KeySet::sign)).
 //!
 //! ```
 //! use tower_session_refresh::keys::{KeySet, SigningKey};
@@ -19,11 +21,11 @@
 
 mod cache;
 mod claims;
+mod error;
+mod source;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,8 +33,10 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 pub use claims::{AccessTokenClaims, PROTECTED_CLAIMS};
+pub use error::{InvalidReason, TokenError, VerifyError};
+pub use source::{KeyFuture, KeySource};
 
-use crate::keys::{Algorithm, KeySet, VerifyingKey, B64};
+use crate::keys::{Algorithm, VerifyingKey, B64};
 use cache::{Lookup, TokenCache};
 
 /// A verified access token's claims (shared: cached verifications hand out the same `Arc`).
@@ -63,200 +67,6 @@ pub fn refresh_token_hash(token: &str) -> String {
     out
 }
 
-/// Why a token could not be signed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// The payload uses a claim name reserved for the session (see [`PROTECTED_CLAIMS`]).
-    #[error("payload uses the protected claim name {0:?}")]
-    ProtectedClaim(String),
-    /// The key set has no signing key (verify-only).
-    #[error("the key set has no signing key")]
-    NoSigningKey,
-    /// The claims could not be encoded.
-    #[error("claims could not be encoded: {0}")]
-    Encode(String),
-    /// The crypto library failed to sign (RSA: random number generator failure).
-    #[error("signing failed")]
-    Signing,
-}
-
-/// Why a token was refused. The server answers 401 for [`Expired`](Self::Expired) ("try
-/// refresh token") and [`Invalid`](Self::Invalid), and 503 for
-/// [`KeysUnavailable`](Self::KeysUnavailable) (an outage must not sign anyone out).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// Correctly signed, but past `exp` (plus the configured leeway).
-    #[error("access token expired")]
-    Expired,
-    /// Not a valid access token, for the given reason.
-    #[error("invalid access token: {0}")]
-    Invalid(InvalidReason),
-    /// The kid is unknown and the keys could not be fetched (remote JWKS unreachable).
-    #[error("verification keys unavailable: {0}")]
-    KeysUnavailable(String),
-}
-
-/// Why a token is invalid. Display texts are safe to log (no token content).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum InvalidReason {
-    /// Longer than the verifier's limit.
-    #[error("token is {len} bytes, over the {max} byte limit")]
-    TooLarge {
-        /// The token's length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Not three dot-separated parts (header and payload non-empty).
-    #[error("not a JWS compact serialisation (header.payload.signature)")]
-    Malformed,
-    /// A part is not canonical unpadded base64url.
-    #[error("{0} is not base64url")]
-    Base64(&'static str),
-    /// The header is not the expected JSON object (`alg`, `kid`, `typ: "JWT"`, string `version`).
-    #[error("bad header: {0}")]
-    Header(&'static str),
-    /// `version` is not a v5 (or later) SuperTokens access token.
-    #[error("unsupported access token version")]
-    UnsupportedVersion,
-    /// `alg: "none"`.
-    #[error("unsigned token (alg none)")]
-    AlgNone,
-    /// The header's `alg` is not the algorithm of the key its `kid` selects.
-    #[error("algorithm does not match the key (key is {key})")]
-    AlgMismatch {
-        /// The algorithm of the selected key.
-        key: Algorithm,
-    },
-    /// No key with the token's `kid`.
-    #[error("unknown key id")]
-    UnknownKid,
-    /// The signature does not verify.
-    #[error("bad signature")]
-    BadSignature,
-    /// The payload is not the expected claims object (missing or mistyped claims,
-    /// duplicates, `stt` not 0).
-    #[error("bad claims: {0}")]
-    Claims(String),
-}
-
-impl From<InvalidReason> for VerifyError {
-    fn from(r: InvalidReason) -> Self {
-        VerifyError::Invalid(r)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Signing
-
-impl KeySet {
-    /// Signs `claims` with the current signing key into a compact JWS:
-    /// header `{"alg":..,"typ":"JWT","kid":..,"version":"5"}`.
-    ///
-    /// ```
-    /// use tower_session_refresh::keys::{KeySet, SigningKey};
-    /// use tower_session_refresh::token::AccessTokenClaims;
-    /// let keys = KeySet::new(SigningKey::hs256("k", &[9u8; 32])?);
-    /// let token = keys.sign(&AccessTokenClaims::new("u", "h", "ab", 1, 3600))?;
-    /// assert_eq!(token.split('.').count(), 3);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, TokenError> {
-        AccessTokenClaims::check_payload(&claims.payload)?;
-        let key = self.signing_key().ok_or(TokenError::NoSigningKey)?;
-        let json = serde_json::to_vec(claims).map_err(|e| TokenError::Encode(e.to_string()))?;
-        let header = key.header_b64();
-        let mut out = String::with_capacity(header.len() + json.len() * 4 / 3 + 400);
-        out.push_str(header);
-        B64.encode_string(&json, &mut out);
-        let sig = key
-            .sign_raw(out.as_bytes())
-            .map_err(|()| TokenError::Signing)?;
-        out.push('.');
-        B64.encode_string(&sig, &mut out);
-        Ok(out)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Key sources
-
-/// A boxed future returned by [`KeySource::fetch_key`].
-pub type KeyFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Option<VerifyingKey>, VerifyError>> + Send + 'a>>;
-
-/// Where a verifier finds verification keys: a local [`KeySet`], or a remote JWKS
-/// (`RemoteJwks`, feature `remote-jwks`).
-///
-/// [`key`](Self::key) is the synchronous fast path; [`fetch_key`](Self::fetch_key) is
-/// awaited only when the kid is unknown.
-///
-/// ```
-/// use tower_session_refresh::keys::{KeySet, SigningKey, VerifyingKey};
-/// use tower_session_refresh::token::{AccessTokenClaims, AccessTokenVerifier, KeySource};
-///
-/// /// Keys looked up in some registry of one's own.
-/// struct Registry(Vec<VerifyingKey>);
-/// impl KeySource for Registry {
-///     fn key(&self, kid: &str) -> Option<VerifyingKey> {
-///         self.0.iter().find(|k| k.kid() == kid).cloned()
-///     }
-///     fn generation(&self) -> u64 {
-///         0 // never changes
-///     }
-/// }
-///
-/// let issuer = KeySet::new(SigningKey::generate_ed25519("k1")?);
-/// let verifier = AccessTokenVerifier::new(Registry(vec![issuer.key("k1").unwrap()]));
-/// let token = issuer.sign(&AccessTokenClaims::new("u", "h", "ab", 1, 60))?;
-/// let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(30);
-/// assert_eq!(verifier.verify_sync_at(&token, at)?.sub, "u");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub trait KeySource: Send + Sync + 'static {
-    /// The key for `kid`, if known now. Must not block.
-    fn key(&self, kid: &str) -> Option<VerifyingKey>;
-
-    /// Changes whenever a key is removed or replaced; cached verifications made under
-    /// another generation are discarded.
-    fn generation(&self) -> u64;
-
-    /// Called for an unknown kid: try to obtain it (e.g. refetch a JWKS, subject to a
-    /// cool-down). `Ok(None)` means "no such key"; an error means the source is unavailable.
-    /// The default knows no more keys than [`key`](Self::key).
-    fn fetch_key<'a>(&'a self, kid: &'a str) -> KeyFuture<'a> {
-        let _ = kid;
-        Box::pin(std::future::ready(Ok(None)))
-    }
-}
-
-impl KeySource for KeySet {
-    fn key(&self, kid: &str) -> Option<VerifyingKey> {
-        KeySet::key(self, kid)
-    }
-    fn generation(&self) -> u64 {
-        KeySet::generation(self)
-    }
-}
-
-impl<T: KeySource + ?Sized> KeySource for Arc<T> {
-    fn key(&self, kid: &str) -> Option<VerifyingKey> {
-        (**self).key(kid)
-    }
-    fn generation(&self) -> u64 {
-        (**self).generation()
-    }
-    fn fetch_key<'a>(&'a self, kid: &'a str) -> KeyFuture<'a> {
-        (**self).fetch_key(kid)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Verification
-
 /// Why a verifier configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -276,7 +86,7 @@ pub enum VerifierConfigError {
 /// signature, claims, expiry; with a bounded cache of verified tokens.
 ///
 /// Clone is cheap (`Arc` inside). Works with no secret and no store when its
-/// [`KeySource`] is a remote JWKS or a verify-only [`KeySet`].
+/// [`KeySource`] is a remote JWKS or a verify-only [`KeySet`](crate::keys::KeySet).
 ///
 /// Expiry: a token is expired when `now > exp + leeway` (leeway 0 by default, as in
 /// SuperTokens). `iat` is not checked (clock skew between servers must not sign users out).
