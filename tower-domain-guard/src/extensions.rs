@@ -3,7 +3,7 @@
 use http::Extensions;
 
 /// An empty [`Extensions`] whose map has room for 7 entries, for layers that may insert a
-/// request's first extension (the guard's [`EffectiveHost`], the session cookie layer's
+/// request's first extension (the guard's [`EffectiveHost`](crate::EffectiveHost), the session cookie layer's
 /// handle): cloning it costs one table allocation, where inserting into a request without
 /// extensions builds a 4-slot table that the inner service's own inserts (axum's
 /// `MatchedPath`, `OriginalUri`, path parameters...) outgrow and rehash. Keep one per

@@ -85,7 +85,7 @@ fn week() -> ManagedKeysConfig {
     ManagedKeysConfig::new(Duration::from_secs(604_800), Duration::from_secs(3600))
 }
 
-fn sign(keys: &tower_session_refresh::KeySet) -> Result<String, TokenError> {
+fn sign(keys: &tower_session_refresh::keys::KeySet) -> Result<String, TokenError> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")

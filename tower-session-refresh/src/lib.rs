@@ -16,21 +16,27 @@
 //! * [`store`]: refresh-token families, rotated atomically with theft detection:
 //!   [`store::MemoryStore`] for one process, `RedisStore` (crate `tower-session-redis`)
 //!   for many.
-//! * [`session`]: [`RequireSessionLayer`] on protected routes, [`RefreshService`] and
-//!   [`SignOutService`] for the SDK's routes, [`SessionManager`] for login handlers.
+//! * [`keystore`]: where signing keys live between restarts and across processes, and
+//!   [`keystore::ManagedKeys`], which generates, rotates and retires them on a schedule.
+//! * [`session`]: [`session::RequireSessionLayer`] on protected routes,
+//!   [`session::RefreshService`] and [`session::SignOutService`] for the SDK's routes,
+//!   [`session::SessionManager`] for login handlers.
 //!
 //! The per-request token handle comes from `tower-session-cookie`'s `SessionCookieLayer`,
 //! which must sit outside these layers; `tower-domain-guard`'s `HostGuardLayer` goes
 //! outside that. The [`session`] module docs have a complete axum auth server, and
 //! `examples/multi-api` in the repository composes everything with two topologies.
 //!
+//! Items are reached through their module (`tower_session_refresh::session::SessionConfig`),
+//! as in tower-http.
+//!
 //! # Feature flags
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `axum` | extractors for [`Session`] and `IntoResponse` for [`SessionError`] |
+//! | `axum` | extractors for [`session::Session`] and `IntoResponse` for [`session::SessionError`] |
 //! | `remote-jwks` | `RemoteJwks`: verification keys fetched from an auth server's JWKS |
-//! | `conformance` | `store::conformance`, the checks a `SessionStore` implementation runs in its tests |
+//! | `conformance` | `store::conformance`: the checks a `SessionStore` implementation runs in its tests |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -40,16 +46,3 @@ pub mod keystore;
 pub mod session;
 pub mod store;
 pub mod token;
-
-pub use jwks::JwksService;
-#[cfg(feature = "remote-jwks")]
-pub use jwks::RemoteJwks;
-pub use keys::{Algorithm, KeyError, KeySet, SigningKey, VerifyingKey};
-pub use session::{
-    AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
-    SessionManager, SignOutService,
-};
-pub use token::{
-    refresh_token_hash, AccessTokenClaims, AccessTokenVerifier, InvalidReason, KeySource,
-    TokenError, VerifiedToken, VerifyError,
-};

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tower_session_refresh::keys::KeySet;
 use tower_session_refresh::keystore::{
     KeyStore, KeyStoreFuture, ManagedKeys, ManagedKeysConfig, MemoryKeyStore, StoredKeySet,
 };
@@ -13,7 +14,6 @@ use tower_session_refresh::store::{StoreError, StoreErrorKind};
 use tower_session_refresh::token::{
     refresh_token_hash, AccessTokenClaims, InvalidReason, TokenError, VerifyError,
 };
-use tower_session_refresh::KeySet;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -190,8 +190,9 @@ async fn an_unknown_kid_reloads_at_once_and_rotation_happens_once() {
     assert_eq!(b.key_set().signing_kid().as_deref(), Some(k3.as_str()));
 
     // A kid that does not exist stays unknown (and costs at most one reload per cool-down).
-    let stranger =
-        KeySet::new(tower_session_refresh::SigningKey::generate_ed25519("stranger").expect("key"));
+    let stranger = KeySet::new(
+        tower_session_refresh::keys::SigningKey::generate_ed25519("stranger").expect("key"),
+    );
     let forged = sign(&stranger, Duration::from_secs(60)).expect("sign");
     assert_eq!(
         verifier_b.verify(&forged).await,
@@ -281,7 +282,7 @@ async fn a_store_down_at_start_answers_unavailable_until_it_is_back() {
 #[cfg(feature = "remote-jwks")]
 mod over_http {
     use super::*;
-    use tower_session_refresh::{JwksService, RemoteJwks};
+    use tower_session_refresh::jwks::{JwksService, RemoteJwks};
 
     async fn serve_jwks(keys: KeySet) -> String {
         let service = JwksService::builder(keys)
@@ -324,7 +325,7 @@ mod over_http {
             .cooldown(Duration::from_millis(50))
             .build()
             .expect("remote");
-        let api_verifier = tower_session_refresh::AccessTokenVerifier::new(remote);
+        let api_verifier = tower_session_refresh::token::AccessTokenVerifier::new(remote);
         let first = sign(&keys, access).expect("sign");
         api_verifier.verify(&first).await.expect("api verifies k1");
 

@@ -28,6 +28,7 @@ use tower_http::{
 use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_redis::{RedisKeyStore, RedisKeyStoreConfig, RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
+    jwks::{JwksService, RemoteJwks},
     keys::{KeySet, SigningKey},
     keystore::{ManagedKeys, ManagedKeysConfig, MemoryKeyStore},
     session::{
@@ -35,7 +36,7 @@ use tower_session_refresh::{
         SessionManager, SignOutService,
     },
     store::{MemoryStore, SessionStore},
-    AccessTokenClaims, AccessTokenVerifier, JwksService, RemoteJwks,
+    token::{AccessTokenClaims, AccessTokenVerifier},
 };
 
 use crate::args::{flag_error, Args, FlagError, StoreChoice};

@@ -34,8 +34,8 @@ use std::{
 };
 
 use tower_session_refresh::{
-    refresh_token_hash,
     store::{NewSession, PromoteOutcome, RotateOutcome, SessionStore, MAX_CHILDREN},
+    token::refresh_token_hash,
 };
 
 use model::{Family, Model, Rot};

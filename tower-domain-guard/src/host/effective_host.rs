@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// The accepted host of a request, normalised (lowercase, punycode, no trailing dot, IPv6 in
-/// brackets), with its port if the request named one. [`HostGuard`] puts it in the request
+/// brackets), with its port if the request named one. [`HostGuard`](crate::HostGuard) puts it in the request
 /// extensions; with the `axum` feature it is also an extractor.
 ///
 /// ```
@@ -112,7 +112,7 @@ mod extract {
 
     use super::EffectiveHost;
 
-    /// Rejection of the [`EffectiveHost`] extractor: the [`HostGuardLayer`](super::HostGuardLayer)
+    /// Rejection of the [`EffectiveHost`] extractor: the [`HostGuardLayer`](crate::HostGuardLayer)
     /// is not installed in front of this handler (a server configuration error, 500).
     #[derive(Debug, Clone, Copy)]
     #[non_exhaustive]

@@ -17,7 +17,7 @@ use crate::{presized_extensions, DomainError, SharedDomain};
 /// §8.3.1 say, checks its syntax, and matches it against the [`SharedDomain`] (the apex and
 /// subdomains at any depth, on a label boundary), an optional list of exact extra hosts and
 /// optional allowed ports. The inner service is called only for accepted requests; they
-/// carry the accepted host as an [`EffectiveHost`] in their extensions.
+/// carry the accepted host as an [`EffectiveHost`](crate::EffectiveHost) in their extensions.
 ///
 /// # Which host is checked
 ///
@@ -200,7 +200,7 @@ impl HostGuardLayer {
         self
     }
 
-    /// Whether accepted requests carry their [`EffectiveHost`] in the extensions (default:
+    /// Whether accepted requests carry their [`EffectiveHost`](crate::EffectiveHost) in the extensions (default:
     /// `true`). Turn it off when no handler reads it: the insert is most of what the guard
     /// costs on an accepted request (`http::Extensions` boxes every value, and allocates its
     /// map for the first one), so without it the accept path allocates nothing.
@@ -258,7 +258,7 @@ impl HostGuardLayer {
 
     /// Runs the guard's decision on a request without a service: `Ok` if it would be
     /// accepted. Does not allocate for ASCII hosts (the service additionally stores an
-    /// [`EffectiveHost`] in the request extensions).
+    /// [`EffectiveHost`](crate::EffectiveHost) in the request extensions).
     ///
     /// ```
     /// # use tower_domain_guard::{HostGuardLayer, HostRejectionKind};

@@ -4,7 +4,7 @@ use std::fmt;
 
 use tower_domain_guard::DomainError;
 
-/// A mistake in the cookie configuration, found by [`SessionCookieConfigBuilder::build`].
+/// A mistake in the cookie configuration, found by [`SessionCookieConfigBuilder::build`](crate::SessionCookieConfigBuilder::build).
 ///
 /// ```
 /// use tower_session_cookie::{ConfigError, SessionCookieConfig};

@@ -7,7 +7,7 @@
 //! # Rotation rules (spec section 8.3)
 //!
 //! A refresh token is `<session handle>.<256-bit secret>`; a store only ever sees the
-//! lowercase hex SHA-256 of it ([`refresh_token_hash`](crate::refresh_token_hash)). Each
+//! lowercase hex SHA-256 of it ([`refresh_token_hash`](crate::token::refresh_token_hash)). Each
 //! session keeps:
 //!
 //! - `head`: the hash of the current, promoted refresh token;
