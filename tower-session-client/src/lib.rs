@@ -99,6 +99,8 @@ mod body;
 mod config;
 pub mod connect;
 mod error;
+mod protocol;
+mod refresh;
 mod state;
 mod store;
 
@@ -122,7 +124,9 @@ pub use tower_domain_guard::SharedDomain;
 pub use tower_session_cookie::TransferMethod;
 
 use body::drain;
-use state::{is_unauthorised, refresh, RefreshOutcome, Shared};
+use protocol::is_unauthorised;
+use refresh::{refresh, RefreshOutcome};
+use state::Shared;
 
 /// Wraps a service with one login session. Clones (and the services they make) share the
 /// session.
@@ -284,10 +288,10 @@ impl<S> SessionClient<S> {
         *req.method_mut() = Method::POST;
         *req.uri_mut() = self.shared.config.sign_out_uri();
         req.headers_mut()
-            .insert(state::RID, HeaderValue::from_static("session"));
+            .insert(protocol::RID, HeaderValue::from_static("session"));
         req.headers_mut().insert(
-            state::FDI_VERSION,
-            HeaderValue::from_static(state::FDI_VERSIONS),
+            protocol::FDI_VERSION,
+            HeaderValue::from_static(protocol::FDI_VERSIONS),
         );
         let status = match self.call_once::<B, ResB>(req).await {
             Ok(resp) => {

@@ -1,82 +1,25 @@
-//! The session state shared by every clone of the layer, and the single-flight refresh.
+//! The session state shared by every clone of the layer: tokens, cookie jar, stored copy.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use cookie_store::CookieStore;
 use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use tower_service::Service;
+use http::{HeaderMap, HeaderValue, Method, Request};
 use tower_session_cookie::TransferMethod;
 use url::Url;
 
-use super::body::{drain, ReplayableBody};
+use super::body::ReplayableBody;
 use super::config::ClientConfig;
-use super::error::{BoxError, RefreshFailure};
+use super::protocol::{
+    now_ms, parse_front, Front, ANTI_CSRF, FDI_VERSION, FDI_VERSIONS, FRONT_TOKEN, RID, ST_ACCESS,
+    ST_AUTH_MODE, ST_REFRESH,
+};
+use super::refresh::RefreshOutcome;
 use super::store::{StoredSession, TokenStore};
-
-pub(crate) const RID: HeaderName = HeaderName::from_static("rid");
-pub(crate) const ST_AUTH_MODE: HeaderName = HeaderName::from_static("st-auth-mode");
-pub(crate) const ANTI_CSRF: HeaderName = HeaderName::from_static("anti-csrf");
-pub(crate) const FRONT_TOKEN: HeaderName = HeaderName::from_static("front-token");
-pub(crate) const ST_ACCESS: HeaderName = HeaderName::from_static("st-access-token");
-pub(crate) const ST_REFRESH: HeaderName = HeaderName::from_static("st-refresh-token");
-pub(crate) const FDI_VERSION: HeaderName = HeaderName::from_static("fdi-version");
-const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
-/// What `supertokens-website` 20.1.6 sends.
-pub(crate) const FDI_VERSIONS: &str = "1.16,1.17,1.18,1.19,2.0,3.0,3.1,4.0,4.1";
-
-/// What the `front-token` told us.
-#[derive(Clone)]
-pub(crate) struct Front {
-    raw: String,
-    pub(crate) uid: String,
-    /// Access-token expiry, ms since the epoch, server clock.
-    pub(crate) ate_ms: u64,
-    /// Server clock minus ours, from `up.iat` (0 when under 7 s, as the SDK does).
-    skew_ms: i64,
-    pub(crate) payload: serde_json::Value,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn parse_front(raw: &str) -> Option<Front> {
-    let raw = raw.trim();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(raw)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(raw))
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let uid = match v.get("uid")? {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let ate_ms = v
-        .get("ate")
-        .and_then(|a| a.as_u64().or_else(|| a.as_f64().map(|f| f as u64)))?;
-    let payload = v.get("up").cloned().unwrap_or(serde_json::Value::Null);
-    let skew_ms = payload
-        .get("iat")
-        .and_then(|i| i.as_i64())
-        .map(|iat| iat.saturating_mul(1000).saturating_sub(now_ms()))
-        .filter(|s| s.abs() >= 7000)
-        .unwrap_or(0);
-    Some(Front {
-        raw: raw.to_owned(),
-        uid,
-        ate_ms,
-        skew_ms,
-        payload,
-    })
-}
 
 pub(crate) struct Live {
     access: Option<String>,
@@ -138,23 +81,15 @@ impl Live {
     }
 }
 
-/// The outcome of one refresh, shared with every request that waited for it.
-#[derive(Clone, Debug)]
-pub(crate) enum RefreshOutcome {
-    Refreshed,
-    Expired,
-    Failed(RefreshFailure),
-}
-
 pub(crate) struct Shared {
     pub(crate) config: ClientConfig,
     store: Arc<dyn TokenStore>,
     live: Mutex<Live>,
     /// Held while a refresh runs; keeps the last outcome for the requests that waited.
-    refresh_lock: tokio::sync::Mutex<Option<RefreshOutcome>>,
+    pub(crate) refresh_lock: tokio::sync::Mutex<Option<RefreshOutcome>>,
     /// Bumped when a refresh attempt finishes.
-    epoch: AtomicU64,
-    refreshes: AtomicU64,
+    pub(crate) epoch: AtomicU64,
+    pub(crate) refreshes: AtomicU64,
 }
 
 impl fmt::Debug for Shared {
@@ -357,7 +292,7 @@ impl Shared {
     /// The refresh request (SDK `onUnauthorisedResponse`): `POST {api}{base}/session/refresh`,
     /// no body, `rid: session`, `fdi-version`, `st-auth-mode`, `anti-csrf`, and the refresh
     /// token as `Authorization: Bearer` (header mode) or in the cookie jar (cookie mode).
-    fn refresh_request<B: ReplayableBody>(&self) -> Option<(Request<B>, Url)> {
+    pub(crate) fn refresh_request<B: ReplayableBody>(&self) -> Option<(Request<B>, Url)> {
         let url = refresh_url(&self.config)?;
         let mut req = Request::new(B::from_bytes(Bytes::new()));
         *req.method_mut() = Method::POST;
@@ -429,116 +364,9 @@ fn strip_port(authority: &str) -> &str {
     }
 }
 
-/// A 401, or a gRPC trailers-only response with `grpc-status: 16` (UNAUTHENTICATED).
-pub(crate) fn is_unauthorised<B>(resp: &Response<B>) -> bool {
-    resp.status() == StatusCode::UNAUTHORIZED
-        || resp
-            .headers()
-            .get(GRPC_STATUS)
-            .is_some_and(|v| v.as_bytes() == b"16")
-}
-
-/// Single flight: every request that saw token generation `seen_gen` and needs a refresh
-/// waits for the same one; a request that arrives after the tokens changed just retries.
-pub(crate) async fn refresh<S, B, ResB>(
-    shared: &Arc<Shared>,
-    svc: S,
-    seen_gen: u64,
-) -> RefreshOutcome
-where
-    S: Service<Request<B>, Response = Response<ResB>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
-    B: ReplayableBody,
-    ResB: http_body::Body + Send + 'static,
-{
-    let epoch_before = shared.epoch.load(Ordering::Acquire);
-    let mut last = shared.refresh_lock.lock().await;
-    if shared.gen() != seen_gen {
-        return if shared.exists() {
-            RefreshOutcome::Refreshed
-        } else {
-            RefreshOutcome::Expired
-        };
-    }
-    if shared.epoch.load(Ordering::Acquire) != epoch_before {
-        if let Some(outcome) = last.clone() {
-            return outcome;
-        }
-    }
-    // We lead. Run the refresh on its own task when we can, so that a caller giving up
-    // half-way does not lose the rotated tokens the server sends back.
-    let task = run_refresh(shared.clone(), svc);
-    let outcome = match tokio::runtime::Handle::try_current() {
-        Ok(handle) => match handle.spawn(task).await {
-            Ok(o) => o,
-            Err(e) => RefreshOutcome::Failed(RefreshFailure::Transport(Arc::new(e))),
-        },
-        Err(_) => task.await,
-    };
-    *last = Some(outcome.clone());
-    shared.epoch.fetch_add(1, Ordering::Release);
-    outcome
-}
-
-async fn run_refresh<S, B, ResB>(shared: Arc<Shared>, mut svc: S) -> RefreshOutcome
-where
-    S: Service<Request<B>, Response = Response<ResB>>,
-    S::Error: Into<BoxError>,
-    B: ReplayableBody,
-    ResB: http_body::Body,
-{
-    let Some((req, url)) = shared.refresh_request::<B>() else {
-        return RefreshOutcome::Failed(RefreshFailure::Status(StatusCode::BAD_REQUEST));
-    };
-    shared.refreshes.fetch_add(1, Ordering::Relaxed);
-    tracing::debug!(target: "tower_session_client", "refreshing the session");
-    let transport = |e: S::Error| {
-        let e: BoxError = e.into();
-        RefreshOutcome::Failed(RefreshFailure::Transport(Arc::from(e)))
-    };
-    if let Err(e) = std::future::poll_fn(|cx| svc.poll_ready(cx)).await {
-        return transport(e);
-    }
-    let resp = match svc.call(req).await {
-        Ok(r) => r,
-        Err(e) => return transport(e),
-    };
-    let has_front = resp
-        .headers()
-        .get(FRONT_TOKEN)
-        .is_some_and(|v| v.as_bytes() != b"remove");
-    shared.absorb(resp.headers(), &url);
-    let status = resp.status();
-    drain(resp.into_body()).await;
-    if status.is_success() {
-        if has_front {
-            RefreshOutcome::Refreshed
-        } else {
-            RefreshOutcome::Failed(RefreshFailure::MissingFrontToken)
-        }
-    } else if status == StatusCode::UNAUTHORIZED || !shared.exists() {
-        tracing::debug!(target: "tower_session_client", %status, "session ended");
-        shared.clear();
-        RefreshOutcome::Expired
-    } else {
-        tracing::debug!(target: "tower_session_client", %status, "refresh failed; session kept");
-        RefreshOutcome::Failed(RefreshFailure::Status(status))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn front_token_parses_standard_base64() {
-        let raw = base64::engine::general_purpose::STANDARD
-            .encode(br#"{"uid":"alice","ate":1700000000000,"up":{"sub":"alice"}}"#);
-        let f = parse_front(&raw).map(|f| (f.uid, f.ate_ms, f.skew_ms));
-        assert_eq!(f, Some(("alice".to_owned(), 1_700_000_000_000, 0)));
-        assert!(parse_front("remove").is_none());
-    }
 
     #[test]
     fn ports_are_stripped() {
