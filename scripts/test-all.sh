@@ -46,6 +46,22 @@ cargo test --workspace --all-features --no-fail-fast
 log "cargo test --benches --no-run"
 cargo test --workspace --all-features --benches --no-run
 
+# --- every published crate on its own: default features, none, each alone ---------------
+log "feature sets (cargo test -p CRATE per feature set)"
+bash scripts/feature-sets.sh
+
+# --- docs as docs.rs builds them (its nightly `--cfg docsrs`; RUSTC_BOOTSTRAP lets the
+# pinned stable toolchain accept the `doc_cfg` feature gate) ------------------------------
+log "cargo doc (-D warnings, --cfg docsrs)"
+RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="-D warnings --cfg docsrs" \
+  cargo doc --workspace --no-deps --all-features \
+  --exclude multi-api-demo --exclude tower-shared-session-benches --exclude tower-session-testkit
+
+# --- packages: each published crate builds from its own packaged files -------------------
+log "cargo package (with verification)"
+cargo package --workspace --allow-dirty \
+  --exclude multi-api-demo --exclude tower-shared-session-benches --exclude tower-session-testkit
+
 # --- fuzz targets keep building and their properties keep holding (seconds each) ----
 log "fuzz smoke (cargo fuzz, every target for a few seconds)"
 bash scripts/fuzz-smoke.sh

@@ -329,8 +329,8 @@ impl SharedDomain {
         &self.name
     }
 
-    /// The seed's rule: every API domain and the website domain must lie inside the shared
-    /// domain. `url_or_host` is a URL (`https://api.example.com:3000`) or a host; `what`
+    /// Every API domain and the website domain must lie inside the shared domain (the
+    /// cookies would not reach them otherwise). `url_or_host` is a URL (`https://api.example.com:3000`) or a host; `what`
     /// names it in the error (`"apiDomain"`, `"websiteDomain"`).
     ///
     /// ```

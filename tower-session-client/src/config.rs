@@ -76,7 +76,7 @@ impl fmt::Debug for ClientConfig {
 }
 
 impl ClientConfig {
-    /// Starts a configuration for the API domain `api_domain` (the seed's `apiDomain`, a URL
+    /// Starts a configuration for the API domain `api_domain` (SuperTokens' `apiDomain`, a URL
     /// such as `https://api.example.com` or `http://api.example.test:3000`), where sign-in,
     /// refresh and sign-out live.
     pub fn builder(api_domain: &str) -> ClientConfigBuilder {
@@ -213,7 +213,7 @@ impl ClientConfigBuilder {
     /// Validates the configuration.
     ///
     /// Fails when the API domain is not an `http`/`https` URL with a host, when it lies
-    /// outside the shared domain (the seed's rule), or when the base path is not a path.
+    /// outside the shared domain (the session would not reach it), or when the base path is not a path.
     pub fn build(self) -> Result<ClientConfig, ClientConfigError> {
         let uri: Uri = self
             .api_domain

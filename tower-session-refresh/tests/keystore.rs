@@ -15,6 +15,7 @@ use tower_session_refresh::token::{
     refresh_token_hash, AccessTokenClaims, InvalidReason, TokenError, VerifyError,
 };
 
+#[cfg(feature = "remote-jwks")]
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -51,6 +52,7 @@ fn week() -> ManagedKeysConfig {
     ManagedKeysConfig::new(Duration::from_secs(604_800), Duration::from_secs(3600))
 }
 
+#[cfg(feature = "remote-jwks")]
 async fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {

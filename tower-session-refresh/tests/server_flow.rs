@@ -1,5 +1,7 @@
 //! End-to-end session flows over real HTTP: create, verify elsewhere via JWKS, expiry and
 //! refresh, lost responses, theft, concurrency, sign-out, promotion, both transfer methods.
+// The JWKS test needs `remote-jwks`; without it, its imports are unused.
+#![cfg_attr(not(feature = "remote-jwks"), allow(unused_imports))]
 
 use std::time::Duration;
 
@@ -7,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use http::{Method, StatusCode};
 use tower_session_cookie::SessionCookieLayer;
+#[cfg(feature = "remote-jwks")]
 use tower_session_refresh::jwks::RemoteJwks;
 use tower_session_refresh::session::{RequireSessionLayer, SessionConfig};
 use tower_session_refresh::token::AccessTokenVerifier;
@@ -14,6 +17,7 @@ use tower_session_testkit::auth::*;
 use tower_session_testkit::browser::*;
 use tower_session_testkit::serve::serve;
 
+#[cfg(feature = "remote-jwks")]
 #[tokio::test]
 async fn create_then_verify_on_a_server_with_only_the_public_keys() {
     let auth = auth_server(AuthOptions::default()).await;

@@ -279,8 +279,7 @@ async fn session_info(session: Session, host: EffectiveHost) -> Response {
         access_token_payload: session.claims(),
         served_by: host.as_str(),
     };
-    // Into a buffer sized for this body: `Json` starts at 128 bytes and grows a `BytesMut`
-    // three times for it (~1,400 instructions per request, see benches/README.md).
+    // Into a buffer sized for this body, so it is written once (see benches/README.md).
     let mut body = Vec::with_capacity(1024);
     match serde_json::to_writer(&mut body, &info) {
         Ok(()) => (

@@ -177,8 +177,8 @@ impl SigningKey {
         jwk::Jwk::parse(json)?.to_signing_key()
     }
 
-    /// Loads a key file's contents, PEM or JWK (detected by a leading `{`), as the demo's
-    /// `--signing-key FILE` does.
+    /// Loads a key file's contents, PEM or JWK (detected by a leading `{`), so one option
+    /// (a key file path) accepts both formats.
     ///
     /// ```
     /// use tower_session_refresh::keys::{generate_ed25519_pem, SigningKey};

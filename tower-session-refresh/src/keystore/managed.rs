@@ -10,7 +10,7 @@ use crate::keys::{KeyError, KeySet};
 use crate::store::{StoreError, StoreErrorKind};
 use crate::token::{AccessTokenVerifier, KeyFuture, KeySource, VerifyError};
 
-/// Default rotation interval: 7 days (the demo's `--key-rotation` default).
+/// Default rotation interval: 7 days.
 pub const DEFAULT_ROTATION_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Default minimum time between two reloads caused by unknown `kid`s.
 pub const DEFAULT_RELOAD_COOLDOWN: Duration = Duration::from_millis(500);

@@ -57,8 +57,8 @@
 //! to the auth processes, TLS or a private network, encrypted backups. API servers that
 //! only verify never need store access (they use the public JWKS).
 //!
-//! To keep private keys out of the store altogether, configure a fixed key instead (the
-//! demo's `--signing-key FILE`, PEM or JWK): build `KeySet::new(SigningKey::from_pem_or_jwk(..)?)`
+//! To keep private keys out of the store altogether, configure a fixed key instead (a key
+//! file, PEM or JWK): build `KeySet::new(SigningKey::from_pem_or_jwk(..)?)`
 //! and do not use this module; nothing is generated or stored, and rotation is then a
 //! deploy (add the old key with `add_verification_key` for one access-token lifetime).
 //!

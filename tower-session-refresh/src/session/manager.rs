@@ -18,7 +18,8 @@ use crate::token::{refresh_token_hash, AccessTokenClaims};
 /// Creates, updates and revokes sessions from application code (a login handler, an admin
 /// endpoint). Cheap to clone.
 ///
-/// ```
+#[cfg_attr(feature = "axum", doc = "```")]
+#[cfg_attr(not(feature = "axum"), doc = "```ignore")]
 /// use axum::{extract::State, routing::post, Router};
 /// use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 /// use tower_session_refresh::keys::{KeySet, SigningKey};

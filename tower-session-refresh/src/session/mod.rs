@@ -17,7 +17,8 @@
 //!
 //! # Example: an axum auth server
 //!
-//! ```
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::{extract::State, routing::{get, post}, Router};
 //! use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens, SharedDomain};
 //! use tower_session_refresh::keys::{KeySet, SigningKey};

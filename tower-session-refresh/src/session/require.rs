@@ -83,7 +83,8 @@ struct Shared {
 /// response**. Without a store (a verify-only API server) the token is accepted as is and
 /// promotion happens on the next refresh.
 ///
-/// ```
+#[cfg_attr(feature = "axum", doc = "```")]
+#[cfg_attr(not(feature = "axum"), doc = "```ignore")]
 /// use axum::{routing::get, Router};
 /// use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer};
 /// use tower_session_refresh::keys::{KeySet, SigningKey};
