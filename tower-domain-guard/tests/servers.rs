@@ -8,15 +8,12 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tower::{service_fn, ServiceBuilder};
 use tower_domain_guard::{EffectiveHost, HostGuardLayer};
 
 async fn spawn_hyper() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let svc = ServiceBuilder::new()
         .layer(HostGuardLayer::for_domain(".example.com").expect("domain"))
         .service(service_fn(
@@ -29,20 +26,7 @@ async fn spawn_hyper() -> SocketAddr {
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(host))))
             },
         ));
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let svc = TowerToHyperService::new(svc.clone());
-            tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    addr
+    tower_session_testkit::serve::serve_hyper(svc).await
 }
 
 /// Sends raw HTTP/1.1 bytes, returns (status code, body text).
@@ -164,15 +148,14 @@ async fn http2_prior_knowledge() {
 }
 
 async fn spawn_tonic(layer: HostGuardLayer) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    let (incoming, addr) = tower_session_testkit::serve::grpc_incoming().await;
     let (_reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(async move {
         let _keep = _reporter;
         tonic::transport::Server::builder()
             .layer(layer)
             .add_service(health)
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .serve_with_incoming(incoming)
             .await
             .expect("serve");
     });

@@ -122,11 +122,7 @@ impl TestServer {
     }
 
     async fn start_with(config: SessionCookieConfig, http2: bool) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(async move { axum::serve(listener, app(config)).await });
+        let address = tower_session_testkit::serve::serve(app(config)).await;
         let client = Client::builder(TokioExecutor::new())
             .http2_only(http2)
             .build_http();

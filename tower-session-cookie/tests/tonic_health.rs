@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tonic::transport::{server::TcpIncoming, Channel, Server};
+use tonic::transport::{Channel, Server};
 use tonic_health::pb::{
     health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
 };
@@ -36,10 +36,7 @@ async fn health_check_through_the_layer() {
     };
 
     let (_reporter, health) = tonic_health::server::health_reporter();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
+    let (incoming, address) = tower_session_testkit::serve::grpc_incoming().await;
     let layers = ServiceBuilder::new()
         .layer(SessionCookieLayer::new(config))
         .map_request(probe)
@@ -48,7 +45,7 @@ async fn health_check_through_the_layer() {
         Server::builder()
             .layer(layers)
             .add_service(health)
-            .serve_with_incoming(TcpIncoming::from(listener)),
+            .serve_with_incoming(incoming),
     );
 
     let channel = Channel::from_shared(format!("http://{address}"))

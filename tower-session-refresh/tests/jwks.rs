@@ -16,11 +16,7 @@ use tower_session_refresh::keys::{KeySet, SigningKey};
 const RSA_PKCS8: &str = include_str!("fixtures/rs256-test-only-private.pem");
 
 async fn serve(svc: JwksService) -> SocketAddr {
-    let app = axum::Router::new().fallback_service(svc);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    tower_session_testkit::serve::serve(axum::Router::new().fallback_service(svc)).await
 }
 
 async fn request(addr: SocketAddr, method: Method, path: &str) -> (http::response::Parts, Vec<u8>) {

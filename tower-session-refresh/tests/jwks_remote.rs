@@ -28,17 +28,15 @@ fn claims(sub: &str) -> AccessTokenClaims {
 }
 
 /// Serves `svc` on 127.0.0.1, counting requests.
-async fn serve(svc: JwksService) -> (SocketAddr, Arc<AtomicUsize>) {
+async fn serve_counted(svc: JwksService) -> (SocketAddr, Arc<AtomicUsize>) {
     let count = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&count);
     let counted = tower::service_fn(move |req: http::Request<axum::body::Body>| {
         counter.fetch_add(1, Ordering::SeqCst);
         svc.clone().oneshot(req)
     });
-    let app = axum::Router::new().fallback_service(counted);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr =
+        tower_session_testkit::serve::serve(axum::Router::new().fallback_service(counted)).await;
     (addr, count)
 }
 
@@ -49,7 +47,7 @@ fn url(addr: SocketAddr) -> String {
 #[tokio::test]
 async fn verifies_with_no_secret_and_follows_rotation() {
     let issuer = KeySet::new(SigningKey::generate_ed25519("k1").unwrap());
-    let (addr, count) = serve(JwksService::new(issuer.clone())).await;
+    let (addr, count) = serve_counted(JwksService::new(issuer.clone())).await;
 
     let cooldown = Duration::from_millis(200);
     let remote = RemoteJwks::builder(url(addr))
@@ -117,7 +115,7 @@ async fn verifies_with_no_secret_and_follows_rotation() {
 #[tokio::test]
 async fn cooldown_stops_a_flood_of_garbage_kids() {
     let issuer = KeySet::new(SigningKey::generate_ed25519("real").unwrap());
-    let (addr, count) = serve(JwksService::new(issuer.clone())).await;
+    let (addr, count) = serve_counted(JwksService::new(issuer.clone())).await;
     let cooldown = Duration::from_millis(500);
     let remote = RemoteJwks::builder(url(addr))
         .cooldown(cooldown)
@@ -212,9 +210,7 @@ async fn oversize_slow_and_bad_responses() {
             get(|| async { (http::StatusCode::BAD_GATEWAY, "") }),
         )
         .route("/notjson", get(|| async { "<html>" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = tower_session_testkit::serve::serve(app).await;
 
     let at = |path: &str| {
         RemoteJwks::builder(format!("http://{addr}{path}"))
@@ -243,7 +239,7 @@ async fn oversize_slow_and_bad_responses() {
 #[tokio::test]
 async fn keys_refresh_periodically_in_the_background() {
     let issuer = KeySet::new(SigningKey::generate_ed25519("k1").unwrap());
-    let (addr, count) = serve(JwksService::new(issuer.clone())).await;
+    let (addr, count) = serve_counted(JwksService::new(issuer.clone())).await;
     let remote = RemoteJwks::builder(url(addr))
         .refresh_interval(Duration::from_secs(1))
         .cooldown(Duration::from_millis(100))

@@ -292,13 +292,7 @@ mod over_http {
             .build()
             .expect("jwks");
         let app = axum::Router::new().route_service("/auth/jwt/jwks.json", service);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = tower_session_testkit::serve::serve(app).await;
         format!("http://{addr}/auth/jwt/jwks.json")
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use tonic::transport::{server::TcpIncoming, Channel, Server};
+use tonic::transport::{Channel, Server};
 use tonic::Code;
 use tonic_health::pb::{
     health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
@@ -23,10 +23,7 @@ fn now() -> u64 {
 
 async fn grpc_server(layer: RequireSessionLayer, cookies: SessionCookieConfig) -> Channel {
     let (_reporter, health) = tonic_health::server::health_reporter();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
+    let (incoming, address) = tower_session_testkit::serve::grpc_incoming().await;
     let layers = ServiceBuilder::new()
         .layer(SessionCookieLayer::new(cookies))
         .layer(layer)
@@ -35,7 +32,7 @@ async fn grpc_server(layer: RequireSessionLayer, cookies: SessionCookieConfig) -
         Server::builder()
             .layer(layers)
             .add_service(health)
-            .serve_with_incoming(TcpIncoming::from(listener)),
+            .serve_with_incoming(incoming),
     );
     Channel::from_shared(format!("http://{address}"))
         .expect("uri")

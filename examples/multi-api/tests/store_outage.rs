@@ -5,10 +5,12 @@
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+
+use tower_session_testkit::redis::OwnRedis;
 
 /// Kills the child on drop, so a failed assertion leaves no process behind.
 struct Killed(Child);
@@ -18,13 +20,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn start_demo(args: &[&str]) -> (Killed, u16) {
@@ -47,29 +42,6 @@ fn start_demo(args: &[&str]) -> (Killed, u16) {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     (Killed(child), port)
-}
-
-fn start_redis(port: u16) -> Killed {
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Killed(child)
 }
 
 /// One HTTP/1.1 request; returns (status, head, body).
@@ -122,8 +94,8 @@ fn sign_in(port: u16) -> (u16, String, String) {
 
 #[test]
 fn a_store_that_is_down_at_start_gives_503_then_the_process_serves_once_it_is_back() {
-    let redis_port = free_port();
-    let url = format!("redis://127.0.0.1:{redis_port}");
+    let mut redis = OwnRedis::new();
+    let url = redis.url();
     let (_demo, port) = start_demo(&["--store", &url]);
 
     // No store: auth routes answer 503 and clear nothing; the rest keeps serving.
@@ -160,7 +132,7 @@ fn a_store_that_is_down_at_start_gives_503_then_the_process_serves_once_it_is_ba
     );
 
     // The store comes up: the same process starts serving, without a restart.
-    let _redis = start_redis(redis_port);
+    redis.start();
     let deadline = Instant::now() + Duration::from_secs(15);
     let (head, _) = loop {
         let (status, head, body) = sign_in(port);
@@ -189,9 +161,9 @@ fn a_store_that_is_down_at_start_gives_503_then_the_process_serves_once_it_is_ba
 
 #[test]
 fn two_processes_on_one_redis_share_keys_and_a_restart_keeps_old_tokens_valid() {
-    let redis_port = free_port();
-    let _redis = start_redis(redis_port);
-    let url = format!("redis://127.0.0.1:{redis_port}");
+    let mut redis = OwnRedis::new();
+    redis.start();
+    let url = redis.url();
     let (a, port_a) = start_demo(&["--store", &url]);
     let (_b, port_b) = start_demo(&["--store", &url]);
 
