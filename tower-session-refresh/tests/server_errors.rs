@@ -17,8 +17,8 @@ use tower_session_cookie::{SessionCookieLayer, SharedDomain};
 use tower_session_refresh::keys::{KeySet, SigningKey};
 use tower_session_refresh::session::{AntiCsrf, ClaimValidationError, RequireSessionLayer};
 use tower_session_refresh::store::{
-    NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
-    StoreErrorKind, StoreFuture,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore,
+    StoreError, StoreErrorKind, StoreFuture,
 };
 use tower_session_refresh::token::{refresh_token_hash, AccessTokenClaims};
 
@@ -169,7 +169,7 @@ impl SessionStore for FailingStore {
     fn rotate<'a>(
         &'a self,
         _: &'a str,
-        _: &'a str,
+        _: Presented<'a>,
         _: &'a str,
         _: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome> {
@@ -222,7 +222,7 @@ async fn failing_store_gives_503_and_clears_nothing() {
     assert_503_nothing_cleared(&reply, "login");
 
     let handle = "0b7e2c44-5a3c-4b7e-9a55-2f0c8f3e9d11";
-    let refresh = format!("{handle}.{}", "A".repeat(43));
+    let refresh = format!("{handle}.0.{}.{}", "A".repeat(43), "B".repeat(43));
     browser.set_refresh_token(&refresh);
     let reply = browser.refresh().await;
     assert_503_nothing_cleared(&reply, "refresh");

@@ -120,8 +120,11 @@ impl SessionManager {
         let payload = payload_map(payload)?;
         let config = &self.inner.config;
         let handle = issue::new_handle().map_err(|_| SessionError::Random)?;
-        let refresh = issue::new_refresh_token(&handle).map_err(|_| SessionError::Random)?;
+        let refresh = issue::first_refresh_token(&handle).map_err(|_| SessionError::Random)?;
         let refresh_hash = refresh_token_hash(&refresh);
+        let family_hash = issue::parse_refresh_token(&refresh)
+            .ok_or(SessionError::Random)?
+            .family_hash();
         let refresh_expires = SystemTime::now() + config.refresh_token_lifetime();
 
         let mut claims = AccessTokenClaims::new(
@@ -148,6 +151,7 @@ impl SessionManager {
                 tenant_id: config.inner.tenant.clone(),
                 payload: Some(payload),
                 refresh_hash,
+                family_hash,
                 expires_at: refresh_expires,
             })
             .await?;

@@ -18,7 +18,7 @@ use super::body::JsonBody;
 use super::config::{AntiCsrf, SessionConfig, SessionConfigError};
 use super::error::{is_grpc, json_response, Rejection};
 use super::issue;
-use super::store::{RotateOutcome, SessionStore};
+use super::store::{Presented, RotateOutcome, SessionStore};
 use super::verify::BoxFuture;
 use crate::keys::KeySet;
 use crate::token::{refresh_token_hash, AccessTokenClaims};
@@ -36,7 +36,7 @@ use crate::token::{refresh_token_hash, AccessTokenClaims};
 /// | no refresh token | 401 `{"message":"unauthorised"}` | cleared, `front-token: remove` (a fresh browser's first call settles, spec 4.2) |
 /// | `ViaCustomHeader` and a cookie refresh without `rid`; `ViaToken` and a wrong `anti-csrf` | 401 `unauthorised` | cleared |
 /// | unknown, expired or revoked session, malformed token | 401 `unauthorised` | cleared |
-/// | token theft (a rotated-away token came back; the store revoked the session) | 401 `{"message":"token theft detected"}` | cleared in every transfer method |
+/// | token theft (an earlier token of the session came back, however many rotations ago; the store revoked the session) | 401 `{"message":"token theft detected"}` | cleared in every transfer method |
 /// | store error | 503 `{"message":"session store unavailable"}` | **nothing** cleared, no `front-token` |
 ///
 /// Duplicate session cookies (spec 2.2, e.g. after the cookie domain changed): with an
@@ -218,19 +218,26 @@ impl RefreshShared {
             return Err(UNAUTHORISED_CLEAR("duplicate session cookies"));
         }
 
-        let Some(handle) = issue::refresh_token_handle(presented.as_str()) else {
+        let Some(parsed) = issue::parse_refresh_token(presented.as_str()) else {
             return Err(UNAUTHORISED_CLEAR("malformed refresh token"));
         };
+        let handle = parsed.handle;
         let presented_hash = refresh_token_hash(presented.as_str());
-        let new_refresh = issue::new_refresh_token(handle)
+        let family_hash = parsed.family_hash();
+        let new_refresh = issue::next_refresh_token(&parsed)
             .map_err(|_| Rejection::Unavailable("random number generator failed"))?;
         let new_hash = refresh_token_hash(&new_refresh);
         let now = SystemTime::now();
         let refresh_expires = now + self.config.refresh_token_lifetime();
 
+        let token = Presented {
+            hash: &presented_hash,
+            generation: parsed.generation,
+            family_hash: &family_hash,
+        };
         let outcome = self
             .store
-            .rotate(handle, &presented_hash, &new_hash, refresh_expires)
+            .rotate(handle, token, &new_hash, refresh_expires)
             .await
             .map_err(|error| {
                 tracing::warn!(%error, session_handle = handle, "refresh failed: store error");
@@ -241,7 +248,8 @@ impl RefreshShared {
             RotateOutcome::Theft { .. } => {
                 tracing::warn!(
                     session_handle = handle,
-                    "refresh token theft detected: a rotated-away refresh token was presented; session revoked"
+                    generation = parsed.generation,
+                    "refresh token theft detected: an earlier refresh token of the session was presented; session revoked"
                 );
                 return Err(Rejection::Theft);
             }

@@ -70,7 +70,7 @@ struct Shared {
 /// | expired token, several `sAccessToken` cookies, anti-CSRF failure | 401 `{"message":"try refresh token"}` | `grpc-status: 16` |
 /// | no token (required), invalid token (bad signature, unknown kid, `alg` mismatch, malformed, oversize) | 401 `{"message":"unauthorised"}`, nothing cleared | 16 |
 /// | promotion: session gone | 401 `unauthorised`, tokens cleared | 16 |
-/// | promotion: an older token of a promoted session (theft; the store revoked it) | 401 `{"message":"token theft detected"}`, tokens cleared | 16 |
+/// | promotion: the token belongs to a rotated-away refresh token (a late request, or a sibling of the promoted child) | 401 `try refresh token`, nothing cleared (the refresh then carries on, or detects theft) | 16 |
 /// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
 /// | store / remote JWKS unreachable | 503 `{"message":…}`, nothing cleared | 14 |
 ///
@@ -80,7 +80,9 @@ struct Shared {
 /// **Promotion** (spec 8.3): a token issued by a refresh carries `parentRefreshTokenHash1`.
 /// With a store configured, the first request using it promotes the new refresh token in
 /// the store and gets a new access token (parent `null`) and `front-token` in **its own
-/// response**. Without a store (a verify-only API server) the token is accepted as is and
+/// response**. When refreshes raced (the head has several children), the request passes
+/// with its token as is and the next refresh decides which child becomes the head, so a
+/// call made with the answer that did not land in the shared cookie jar signs nobody out. Without a store (a verify-only API server) the token is accepted as is and
 /// promotion happens on the next refresh.
 ///
 /// ```

@@ -276,13 +276,14 @@ fn after_verify(
                 tracing::debug!(session_handle = %promoted.session_handle, "refresh token promoted");
                 Ok(Session::new(promoted, transfer, tokens))
             }
-            PromoteOutcome::Theft => {
-                tracing::warn!(
-                    session_handle = %claims.session_handle,
-                    "refresh token theft detected: an access token of a rotated-away refresh token was presented; session revoked"
-                );
-                Err(Rejection::Theft)
+            PromoteOutcome::Deferred => {
+                // Refreshes raced; the next refresh picks the head. The token is good.
+                tracing::debug!(session_handle = %claims.session_handle, "promotion deferred: the head has several children");
+                Ok(Session::new(claims, transfer, tokens))
             }
+            PromoteOutcome::Stale => Err(Rejection::TryRefresh(
+                "access token of a rotated-away refresh token",
+            )),
             PromoteOutcome::Unauthorised => Err(Rejection::Unauthorised {
                 why: "session no longer exists",
                 clear: true,
