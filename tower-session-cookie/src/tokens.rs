@@ -148,6 +148,7 @@ pub(crate) struct Received {
     pub(crate) duplicate_refresh_cookie: bool,
     pub(crate) requested_method: Option<TransferMethod>,
     pub(crate) cookie_header_too_large: bool,
+    pub(crate) duplicate_authorization: bool,
 }
 
 /// A pending cookie write.
@@ -259,6 +260,13 @@ impl SessionTokens {
     /// More than one refresh cookie was sent.
     pub fn has_duplicate_refresh_cookie(&self) -> bool {
         self.shared.received.duplicate_refresh_cookie
+    }
+
+    /// More than one `Authorization` header line was sent (and the transfer policy reads
+    /// bearer tokens). Which one holds the session is ambiguous, as with duplicate cookies;
+    /// the first one's bearer is still what [`access_token`](Self::access_token) reports.
+    pub fn has_duplicate_authorization(&self) -> bool {
+        self.shared.received.duplicate_authorization
     }
 
     /// The `Cookie` headers were larger than
@@ -467,6 +475,7 @@ impl fmt::Debug for SessionTokens {
             )
             .field("requested_method", &received.requested_method)
             .field("cookie_header_too_large", &received.cookie_header_too_large)
+            .field("duplicate_authorization", &received.duplicate_authorization)
             .field("has_changes", &self.has_changes())
             .finish_non_exhaustive()
     }

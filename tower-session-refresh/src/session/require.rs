@@ -16,7 +16,7 @@ use tower_session_cookie::SessionTokens;
 use super::body::SessionBody;
 use super::config::SessionConfig;
 use super::error::{is_grpc, ClaimValidationError, Rejection};
-use super::verify::{check_request, BoxFuture, Checked, Session};
+use super::verify::{check_request, no_token, BoxFuture, Checked, Session};
 
 /// Checks claims of a verified session (roles, email verification, …); a failure is a 403
 /// with `claimValidationErrors` (spec 7.4), which the SDK reports as `API_INVALID_CLAIM`.
@@ -69,6 +69,8 @@ struct Shared {
 /// |---|---|---|
 /// | expired token, several `sAccessToken` cookies, anti-CSRF failure | 401 `{"message":"try refresh token"}` | `grpc-status: 16` |
 /// | no token (required), invalid token (bad signature, unknown kid, `alg` mismatch, malformed, oversize) | 401 `{"message":"unauthorised"}`, nothing cleared | 16 |
+/// | no token because the `Cookie` headers are over `max_cookie_header_bytes` (a "cookie bomb"; logged at warn) | 431 `{"message":"Cookie header too large: session cookies not read"}`, nothing cleared | 8 |
+/// | two `Authorization` headers; in `ViaToken` mode two `anti-csrf` headers on a checked request | 400 `{"message":"more than one Authorization header"}` / `"more than one anti-csrf header"`, nothing cleared | 3 |
 /// | promotion: session gone | 401 `unauthorised`, tokens cleared | 16 |
 /// | promotion: the token belongs to a rotated-away refresh token (a late request, or a sibling of the promoted child) | 401 `try refresh token`, nothing cleared (the refresh then carries on, or detects theft) | 16 |
 /// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
@@ -241,13 +243,13 @@ where
             request.extensions().get::<SessionTokens>(),
         );
         match checked {
-            Checked::NoToken if self.shared.required => ResponseFuture::rejected(reject(
-                &request,
-                Rejection::Unauthorised {
-                    why: "no access token",
-                    clear: false,
-                },
-            )),
+            Checked::NoToken if self.shared.required => {
+                let rejection = no_token(
+                    request.extensions().get::<SessionTokens>(),
+                    "no access token",
+                );
+                ResponseFuture::rejected(reject(&request, rejection))
+            }
             Checked::NoToken => ResponseFuture::inner(self.inner.call(request)),
             Checked::Done(Ok(session)) => match self.shared.validate(&session) {
                 Ok(()) => {
