@@ -63,6 +63,10 @@ pub(crate) enum Rejection {
 }
 
 pub(crate) const MSG_TRY_REFRESH: &str = "try refresh token";
+/// [`SessionError::TooLarge`]'s `what` for the user id.
+pub(crate) const USER_ID: &str = "user id";
+/// [`SessionError::TooLarge`]'s `what` for the access token.
+pub(crate) const ACCESS_TOKEN: &str = "access token";
 pub(crate) const MSG_UNAUTHORISED: &str = "unauthorised";
 pub(crate) const MSG_THEFT: &str = "token theft detected";
 pub(crate) const MSG_INVALID_CLAIM: &str = "invalid claim";
@@ -209,8 +213,9 @@ pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
 /// Why a [`SessionManager`](super::SessionManager) call failed.
 ///
 /// With the `axum` feature it is an `IntoResponse`: 503 for store errors (nothing is
-/// cleared), 401 `unauthorised` for an unknown session, 400 for a protected claim name,
-/// 500 otherwise; always `{"message": …}` without details.
+/// cleared), 401 `unauthorised` for an unknown session, 400 for a protected claim name or
+/// a user id or payload over its limit, 500 otherwise; always `{"message": …}` without
+/// details.
 ///
 /// ```
 /// use tower_session_refresh::session::SessionError;
@@ -235,6 +240,15 @@ pub enum SessionError {
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+    /// The user id, or the access token the payload makes, is over its limit: nothing was
+    /// issued or stored.
+    #[error("{what} over its limit of {limit} bytes")]
+    TooLarge {
+        /// What was too large (`"user id"`, `"access token"`).
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl From<TokenError> for SessionError {
@@ -255,7 +269,9 @@ impl SessionError {
     /// ```
     pub fn status(&self) -> StatusCode {
         match self {
-            SessionError::ProtectedClaim(_) => StatusCode::BAD_REQUEST,
+            SessionError::ProtectedClaim(_) | SessionError::TooLarge { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             SessionError::UnknownSession => StatusCode::UNAUTHORIZED,
             SessionError::Store(_) | SessionError::Token(TokenError::NoSigningKey) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -269,6 +285,10 @@ impl SessionError {
     pub fn to_response(&self) -> Response<Bytes> {
         let message = match self {
             SessionError::ProtectedClaim(_) => "the payload uses a protected claim name",
+            SessionError::TooLarge {
+                what: USER_ID, ..
+            } => "user id too long",
+            SessionError::TooLarge { .. } => "access token payload too large",
             SessionError::UnknownSession => MSG_UNAUTHORISED,
             SessionError::Store(_) => "session store unavailable",
             SessionError::Token(TokenError::NoSigningKey) => "signing keys unavailable",
