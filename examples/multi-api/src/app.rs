@@ -193,6 +193,11 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         hosts.insert(host.to_ascii_lowercase(), extra.clone());
     }
 
+    // With an https website, an http:// page under the shared domain is not the site (an
+    // attacker on the network can inject one), also for browsers without Sec-Fetch-Site.
+    let origin_guard = OriginGuardLayer::new(domain)
+        .require_https(website_domain.to_ascii_lowercase().starts_with("https://"));
+
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::exact(website_origin))
         .allow_credentials(true)
@@ -205,7 +210,7 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         .fallback(by_host)
         .with_state(Arc::new(hosts))
         .layer(SessionCookieLayer::new(cookies))
-        .layer(OriginGuardLayer::new(domain))
+        .layer(origin_guard)
         .layer(cors)
         .layer(host_guard))
 }

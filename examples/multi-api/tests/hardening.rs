@@ -61,3 +61,61 @@ fn an_oversized_user_id_gets_a_short_400_and_no_session() {
     );
     assert_eq!(reply.status, 200, "a user id at the limit works everywhere");
 }
+
+/// Cookies of a cookie-mode sign-in, as one `Cookie` header value.
+fn session_cookies(demo: &Demo) -> String {
+    let reply = demo.request(
+        "POST",
+        "api.example.test",
+        "/auth/demo/signin",
+        &[
+            ("content-type", "application/json"),
+            ("st-auth-mode", "cookie"),
+        ],
+        r#"{"userId":"alice"}"#,
+    );
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply
+        .headers("set-cookie")
+        .iter()
+        .filter_map(|c| c.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// With https api and website domains, a state-changing request from an http:// page
+/// under the shared domain (an attacker on the network can inject one) is refused: the
+/// browser says `cross-site`, and an http origin is not the site even without that header.
+#[test]
+fn with_an_https_site_an_http_origin_under_the_domain_is_refused() {
+    let demo = Demo::start(&[
+        "--api-domain",
+        "https://api.example.test",
+        "--website-domain",
+        "https://www.example.test",
+    ]);
+    let cookies = session_cookies(&demo);
+    let signout = |headers: &[(&str, &str)]| {
+        let mut all = vec![("cookie", cookies.as_str())];
+        all.extend_from_slice(headers);
+        demo.request("POST", "api.example.test", "/auth/signout", &all, "")
+    };
+    for (origin, sfs) in [
+        ("http://nonexistent.example.test", Some("cross-site")),
+        ("https://www.example.test", Some("cross-site")),
+        ("http://www.example.test", None),
+        ("http://www.example.test", Some("same-site")),
+    ] {
+        let mut headers = vec![("origin", origin)];
+        if let Some(sfs) = sfs {
+            headers.push(("sec-fetch-site", sfs));
+        }
+        let reply = signout(&headers);
+        assert_eq!(reply.status, 403, "{origin} {sfs:?}: {reply:?}");
+    }
+    let reply = signout(&[
+        ("origin", "https://www.example.test"),
+        ("sec-fetch-site", "same-site"),
+    ]);
+    assert_eq!(reply.status, 200, "the website itself: {reply:?}");
+}
