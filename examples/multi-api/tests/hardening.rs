@@ -119,3 +119,46 @@ fn with_an_https_site_an_http_origin_under_the_domain_is_refused() {
     ]);
     assert_eq!(reply.status, 200, "the website itself: {reply:?}");
 }
+
+/// `GET http://api2.example.test/sessioninfo` with an invalid Host used to be served by
+/// api2, and so was an `ftp://` target. Now 400, and never reaching a route.
+#[test]
+fn absolute_form_with_an_invalid_or_foreign_host_or_scheme_is_400() {
+    let demo = Demo::start(&["--allow-host", "127.0.0.1"]);
+    let (access, _) = demo.sign_in("alice");
+    let port = demo.port;
+    let get = |target: &str, host: Option<&str>| {
+        let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
+        common::raw(
+            port,
+            format!(
+                "GET {target} HTTP/1.1\r\n{host}Authorization: Bearer {access}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    let target = format!("http://api2.example.test:{port}/sessioninfo");
+    for host in [
+        "x y".to_owned(),
+        "user@evil.com".to_owned(),
+        "evil.com:99999".to_owned(),
+        String::new(),
+        "evil.com".to_owned(),
+    ] {
+        let reply = get(&target, Some(&host));
+        assert_eq!(reply.status, 400, "Host {host:?}: {reply:?}");
+        assert!(!reply.body.contains("servedBy"), "{reply:?}");
+    }
+    let reply = get(
+        &format!("ftp://api2.example.test:{port}/sessioninfo"),
+        Some(&format!("api2.example.test:{port}")),
+    );
+    assert_eq!(reply.status, 400, "ftp target: {reply:?}");
+    let reply = get(&target, Some(&format!("api2.example.test:{port}")));
+    assert_eq!(reply.status, 200, "a matching Host: {reply:?}");
+    assert!(reply.body.contains(r#""servedBy":"api2.example.test""#));
+
+    // `--allow-host 127.0.0.1` is that address, not `127.0.0.1.`.
+    assert_eq!(demo.request("GET", "127.0.0.1", "/healthz", &[], "").status, 200);
+    assert_eq!(demo.request("GET", "127.0.0.1.", "/healthz", &[], "").status, 400);
+}
