@@ -7,10 +7,14 @@
 //!    -> SessionCookie  the SessionTokens handle: cookies (Domain=example.test) or headers
 //!     -> by host       api / api2 / api3 / www; RequireSession on /sessioninfo
 //! ```
+//!
+//! Around all of it, a timeout of `--request-timeout` per request (503); the connection
+//! limits are in `serve.rs`.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use axum::{
+    error_handling::HandleErrorLayer,
     extract::{Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
@@ -212,7 +216,23 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         .layer(SessionCookieLayer::new(cookies))
         .layer(origin_guard)
         .layer(cors)
-        .layer(host_guard))
+        .layer(host_guard)
+        // Outermost, so no handler (a store that hangs, a body that never arrives) holds a
+        // request longer than --request-timeout; 503, and nothing is cleared.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(request_timed_out))
+                .timeout(args.request_timeout),
+        ))
+}
+
+async fn request_timed_out(_: tower::BoxError) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({ "message": "request timed out" })),
+    )
+        .into_response()
 }
 
 fn refresh_service(session: &SessionConfig) -> Result<RefreshService, FlagError> {
