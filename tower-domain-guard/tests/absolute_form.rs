@@ -101,7 +101,10 @@ async fn absolute_form_checks_the_host_field_and_the_scheme() {
     for (target, host) in [
         (target, Some("api2.example.test")),
         (target, Some("API2.example.test:80")),
-        ("https://api2.example.test/sessioninfo", Some("api2.example.test")),
+        (
+            "https://api2.example.test/sessioninfo",
+            Some("api2.example.test"),
+        ),
     ] {
         let (code, body) = raw(addr, &get(target, host)).await;
         assert_eq!(code, 200, "{target} Host {host:?}: {body}");

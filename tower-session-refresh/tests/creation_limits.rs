@@ -99,7 +99,10 @@ fn assert_nothing_issued(reply: &Reply, what: &str) {
         .iter()
         .map(|(n, v)| n.as_str().len() + v.len())
         .sum();
-    assert!(size < 512, "{what}: a small answer ({size} bytes of headers)");
+    assert!(
+        size < 512,
+        "{what}: a small answer ({size} bytes of headers)"
+    );
 }
 
 #[tokio::test]

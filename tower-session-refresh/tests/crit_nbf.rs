@@ -86,7 +86,11 @@ async fn crit_headers_and_future_nbf_are_refused() {
             with_header(json!({"crit": ["b64"], "b64": false})),
             "crit",
         ),
-        ("nbf in an hour", with_claims(json!({"nbf": now() + 3600})), "nbf"),
+        (
+            "nbf in an hour",
+            with_claims(json!({"nbf": now() + 3600})),
+            "nbf",
+        ),
         ("nbf a string", with_claims(json!({"nbf": "soon"})), "nbf"),
         ("nbf null", with_claims(json!({"nbf": null})), "nbf"),
     ];

@@ -605,7 +605,11 @@ impl<S: SessionStore> Run<'_, S> {
                 && presented.generation <= f.generation
                 && presented.hash != f.head
                 && !f.children.contains(&presented.hash);
-            (f.expires > now, behind_the_head, f.issued.contains(presented))
+            (
+                f.expires > now,
+                behind_the_head,
+                f.issued.contains(presented),
+            )
         });
         let want = self.model.rotate(h, presented, &child, expires);
         let got = self
@@ -622,7 +626,10 @@ impl<S: SessionStore> Run<'_, S> {
         }
         // Invariant: theft cannot be outrun: any genuine earlier token is theft.
         if alive && behind_the_head && genuine {
-            assert!(is_theft, "a genuine earlier token must be theft: {presented:?}");
+            assert!(
+                is_theft,
+                "a genuine earlier token must be theft: {presented:?}"
+            );
         }
         // Invariant: revoked stays revoked.
         if was_dead {
@@ -633,7 +640,11 @@ impl<S: SessionStore> Run<'_, S> {
     async fn promote(&mut self, h: &str, parent: &str, child: &str) {
         if self.model.dead.contains(h) {
             let got = self.store.promote(h, parent, child).await.expect("promote");
-            assert_eq!(got, PromoteOutcome::Unauthorised, "a dead session came back");
+            assert_eq!(
+                got,
+                PromoteOutcome::Unauthorised,
+                "a dead session came back"
+            );
             return;
         }
         let want = self.model.promote(h, parent, child);
@@ -658,12 +669,15 @@ impl<S: SessionStore> Run<'_, S> {
                 return;
             }
         }
-        let head_before = self.model.live.get(h).map(|f| (f.head.clone(), f.generation));
-        let was_child = self
+        let head_before = self
             .model
             .live
             .get(h)
-            .is_some_and(|f| f.family == presented.family && f.children.contains(&presented.hash));
+            .map(|f| (f.head.clone(), f.generation));
+        let was_child =
+            self.model.live.get(h).is_some_and(|f| {
+                f.family == presented.family && f.children.contains(&presented.hash)
+            });
         let children: Vec<String> = (0..n).map(|_| fresh("race")).collect();
         let expires = self.model.now + 1000;
         let futures = children

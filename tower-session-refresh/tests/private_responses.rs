@@ -65,12 +65,10 @@ async fn the_handlers_own_headers_win_and_the_defaults_are_configurable() {
         .route("/default", get(plain))
         .layer(RequireSessionLayer::new(config.clone()))
         .merge(
-            Router::new()
-                .route("/private", get(plain))
-                .layer(
-                    RequireSessionLayer::new(config.clone())
-                        .cache_control(Some(HeaderValue::from_static("private"))),
-                ),
+            Router::new().route("/private", get(plain)).layer(
+                RequireSessionLayer::new(config.clone())
+                    .cache_control(Some(HeaderValue::from_static("private"))),
+            ),
         )
         .merge(
             Router::new().route("/off", get(plain)).layer(

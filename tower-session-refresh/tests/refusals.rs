@@ -150,8 +150,15 @@ async fn two_refresh_cookies_without_an_older_domain_are_refused_without_signing
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
     assert_eq!(reply.message(), "duplicate refresh token cookies");
     assert_kept(&reply, "duplicates");
-    assert!(reply.set_cookies().is_empty(), "nothing can be cleared safely");
-    assert_eq!(browser.refresh().await.status, StatusCode::OK, "session kept");
+    assert!(
+        reply.set_cookies().is_empty(),
+        "nothing can be cleared safely"
+    );
+    assert_eq!(
+        browser.refresh().await.status,
+        StatusCode::OK,
+        "session kept"
+    );
 }
 
 fn cookie_bomb() -> String {
@@ -269,7 +276,10 @@ async fn two_anti_csrf_headers_are_refused() {
     assert_eq!(reply.message(), "more than one anti-csrf header");
     assert_kept(&reply, "refresh");
 
-    assert_eq!(browser.send(Method::POST, "/me").await.status, StatusCode::OK);
+    assert_eq!(
+        browser.send(Method::POST, "/me").await.status,
+        StatusCode::OK
+    );
     assert_eq!(browser.refresh().await.status, StatusCode::OK);
 }
 
@@ -294,7 +304,13 @@ async fn an_empty_rid_header_counts_as_sent_as_in_supertokens_node() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "empty rid: {reply:?}");
     let reply = browser
-        .send_with(Method::POST, "/auth/session/refresh", |b| b.header("rid", ""))
+        .send_with(Method::POST, "/auth/session/refresh", |b| {
+            b.header("rid", "")
+        })
         .await;
-    assert_eq!(reply.status, StatusCode::OK, "empty rid on refresh: {reply:?}");
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "empty rid on refresh: {reply:?}"
+    );
 }

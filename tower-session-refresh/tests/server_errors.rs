@@ -17,8 +17,8 @@ use tower_session_cookie::{SessionCookieLayer, SharedDomain};
 use tower_session_refresh::keys::{KeySet, SigningKey};
 use tower_session_refresh::session::{AntiCsrf, ClaimValidationError, RequireSessionLayer};
 use tower_session_refresh::store::{
-    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore,
-    StoreError, StoreErrorKind, StoreFuture,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
+    StoreErrorKind, StoreFuture,
 };
 use tower_session_refresh::token::{refresh_token_hash, AccessTokenClaims};
 

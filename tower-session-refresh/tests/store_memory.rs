@@ -5,8 +5,7 @@ use std::{
 };
 
 use tower_session_refresh::store::{
-    conformance, MemoryStore, NewSession, Presented, PromoteOutcome, RotateOutcome,
-    SessionStore,
+    conformance, MemoryStore, NewSession, Presented, PromoteOutcome, RotateOutcome, SessionStore,
 };
 
 const FAMILY: &str = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0";
@@ -99,7 +98,12 @@ async fn rotations_race_across_threads() {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .rotate("h", token(&hash("rt0"), 0), &hash(&format!("c{i}")), expires)
+                    .rotate(
+                        "h",
+                        token(&hash("rt0"), 0),
+                        &hash(&format!("c{i}")),
+                        expires,
+                    )
                     .await
                     .expect("rotate")
             })

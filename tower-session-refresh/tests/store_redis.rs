@@ -661,7 +661,12 @@ async fn assert_all_fail_fast(store: &RedisStore, handle: &str, budget: Duration
             .err(),
         store.get(handle).await.err(),
         store
-            .rotate(handle, presented(&token("rt0", 0)), &hash("rt1"), later(600))
+            .rotate(
+                handle,
+                presented(&token("rt0", 0)),
+                &hash("rt1"),
+                later(600),
+            )
             .await
             .err(),
         store

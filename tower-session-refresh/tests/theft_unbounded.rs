@@ -67,7 +67,11 @@ async fn chain_then_original(auth: &Auth, rotations: usize) {
     let mut thief = victim.clone();
     for i in 0..rotations {
         let reply = thief.refresh().await;
-        assert_eq!(reply.status, StatusCode::OK, "thief's rotation {i}: {reply:?}");
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "thief's rotation {i}: {reply:?}"
+        );
     }
     let reply = victim.refresh().await;
     assert_eq!(
@@ -156,7 +160,11 @@ async fn legitimate_races(auth: &Auth) {
     let parent = browser.refresh_token().expect("refresh token");
     assert_eq!(browser.refresh().await.status, StatusCode::OK);
     browser.set_refresh_token(&parent);
-    assert_eq!(browser.refresh().await.status, StatusCode::OK, "lost response");
+    assert_eq!(
+        browser.refresh().await.status,
+        StatusCode::OK,
+        "lost response"
+    );
     assert_eq!(browser.me().await.status, StatusCode::OK);
     assert_eq!(browser.refresh().await.status, StatusCode::OK);
 
@@ -252,7 +260,11 @@ async fn a_token_forged_from_the_session_handle_never_signs_the_victim_out() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{token}");
         assert_eq!(reply.message(), "unauthorised", "{token}");
     }
-    assert_eq!(victim.refresh().await.status, StatusCode::OK, "victim unharmed");
+    assert_eq!(
+        victim.refresh().await.status,
+        StatusCode::OK,
+        "victim unharmed"
+    );
     assert_eq!(victim.send(Method::GET, "/me").await.status, StatusCode::OK);
 }
 

@@ -252,4 +252,3 @@ impl AsyncWrite for TrackedIo {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
-

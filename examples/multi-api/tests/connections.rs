@@ -104,15 +104,19 @@ fn stalled_silent_idle_and_dripping_connections_are_closed_after_the_header_time
     assert!(took < Duration::from_secs(5), "dripping head: {took:?}");
 
     // And the demo still answers.
-    assert_eq!(demo.request("GET", "api.example.test", "/healthz", &[], "").status, 200);
+    assert_eq!(
+        demo.request("GET", "api.example.test", "/healthz", &[], "")
+            .status,
+        200
+    );
 }
 
 /// The default: a stalled request head is closed after 10 s (it stayed open past 300 s).
 #[test]
 fn by_default_a_stalled_request_is_closed_after_ten_seconds() {
     let demo = Demo::start(&[]);
-    let took = time_until_closed(demo.port, PARTIAL, Duration::from_secs(30))
-        .expect("closed within 30 s");
+    let took =
+        time_until_closed(demo.port, PARTIAL, Duration::from_secs(30)).expect("closed within 30 s");
     assert!(
         took >= Duration::from_millis(9_500) && took < Duration::from_secs(13),
         "closed after {took:?}"

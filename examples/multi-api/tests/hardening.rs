@@ -47,7 +47,11 @@ fn an_oversized_user_id_gets_a_short_400_and_no_session() {
         );
         assert_eq!(reply.status, 400, "{len}: {}", reply.head);
         assert_eq!(reply.message(), "user id too long");
-        assert!(reply.head.len() < 1024, "{len}: {} bytes of head", reply.head.len());
+        assert!(
+            reply.head.len() < 1024,
+            "{len}: {} bytes of head",
+            reply.head.len()
+        );
         assert!(reply.header("set-cookie").is_none());
         assert!(reply.header("front-token").is_none());
     }
@@ -159,6 +163,13 @@ fn absolute_form_with_an_invalid_or_foreign_host_or_scheme_is_400() {
     assert!(reply.body.contains(r#""servedBy":"api2.example.test""#));
 
     // `--allow-host 127.0.0.1` is that address, not `127.0.0.1.`.
-    assert_eq!(demo.request("GET", "127.0.0.1", "/healthz", &[], "").status, 200);
-    assert_eq!(demo.request("GET", "127.0.0.1.", "/healthz", &[], "").status, 400);
+    assert_eq!(
+        demo.request("GET", "127.0.0.1", "/healthz", &[], "").status,
+        200
+    );
+    assert_eq!(
+        demo.request("GET", "127.0.0.1.", "/healthz", &[], "")
+            .status,
+        400
+    );
 }

@@ -28,7 +28,11 @@ fn chain_then_original(demo: &Demo, rotations: usize) {
     );
     let reply = demo.refresh(&newest);
     assert_eq!(reply.status, 401, "{reply:?}");
-    assert_eq!(reply.message(), "unauthorised", "the thief's newest token is dead");
+    assert_eq!(
+        reply.message(),
+        "unauthorised",
+        "the thief's newest token is dead"
+    );
 }
 
 fn check(demo: &Demo) {

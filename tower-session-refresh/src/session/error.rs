@@ -285,9 +285,7 @@ impl SessionError {
     pub fn to_response(&self) -> Response<Bytes> {
         let message = match self {
             SessionError::ProtectedClaim(_) => "the payload uses a protected claim name",
-            SessionError::TooLarge {
-                what: USER_ID, ..
-            } => "user id too long",
+            SessionError::TooLarge { what: USER_ID, .. } => "user id too long",
             SessionError::TooLarge { .. } => "access token payload too large",
             SessionError::UnknownSession => MSG_UNAUTHORISED,
             SessionError::Store(_) => "session store unavailable",

@@ -214,7 +214,11 @@ mod tests {
         let next = next_refresh_token(&parsed).expect("rng");
         let next_parsed = parse_refresh_token(&next).expect("well formed");
         assert_eq!(next_parsed.generation, 1);
-        assert_eq!(next_parsed.family_hash(), parsed.family_hash(), "one family");
+        assert_eq!(
+            next_parsed.family_hash(),
+            parsed.family_hash(),
+            "one family"
+        );
         assert_ne!(next, first);
         let other = parse_refresh_token(&first_refresh_token(&handle).expect("rng"))
             .expect("well formed")

@@ -146,7 +146,11 @@ impl SessionManager {
         let config = &self.inner.config;
         let limit = config.inner.max_user_id_bytes;
         if user_id.len() > limit {
-            tracing::debug!(len = user_id.len(), limit, "user id too long; no session created");
+            tracing::debug!(
+                len = user_id.len(),
+                limit,
+                "user id too long; no session created"
+            );
             return Err(SessionError::TooLarge {
                 what: USER_ID,
                 limit,

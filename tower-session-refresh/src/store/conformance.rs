@@ -120,7 +120,12 @@ impl Family {
             .expect("rotate")
     }
 
-    async fn promote<S: SessionStore>(&self, store: &S, parent: &str, child: &str) -> PromoteOutcome {
+    async fn promote<S: SessionStore>(
+        &self,
+        store: &S,
+        parent: &str,
+        child: &str,
+    ) -> PromoteOutcome {
         store
             .promote(&self.handle, &hash(parent), &hash(child))
             .await
@@ -247,7 +252,10 @@ pub async fn child_use_promotes_and_old_token_is_theft<S: SessionStore>(store: &
         RotateOutcome::Theft { user_id: user },
         "a token two generations back is theft"
     );
-    assert!(!is_live(store, &s.handle).await, "theft revokes the session");
+    assert!(
+        !is_live(store, &s.handle).await,
+        "theft revokes the session"
+    );
     assert_eq!(
         s.rotate(store, ("rt3", 3), "rt4").await,
         RotateOutcome::Unauthorised,
@@ -271,7 +279,10 @@ pub async fn sibling_after_promotion_is_theft<S: SessionStore>(store: &S) {
         RotateOutcome::Theft { user_id: user },
         "the sibling has the head's generation"
     );
-    assert!(!is_live(store, &s.handle).await, "theft revokes the session");
+    assert!(
+        !is_live(store, &s.handle).await,
+        "theft revokes the session"
+    );
 }
 
 /// Tokens of this family that the session never issued at a later generation than its
@@ -297,7 +308,9 @@ pub async fn unknown_token_is_unauthorised_without_revoking<S: SessionStore>(sto
     // Children past MAX_CHILDREN push the oldest out: it is no longer a child, and at
     // the head's generation + 1 it is not an earlier token either.
     for i in 0..MAX_CHILDREN {
-        assert!(is_rotated(&s.rotate(store, ("rt0", 0), &format!("c{i}")).await));
+        assert!(is_rotated(
+            &s.rotate(store, ("rt0", 0), &format!("c{i}")).await
+        ));
     }
     assert_eq!(
         s.rotate(store, ("rt1", 1), "x").await,
@@ -395,7 +408,10 @@ pub async fn promote_by_access_token<S: SessionStore>(store: &S) {
         PromoteOutcome::Stale,
         "not a child"
     );
-    assert_eq!(s.promote(store, "rt0", "rt1").await, PromoteOutcome::Promoted);
+    assert_eq!(
+        s.promote(store, "rt0", "rt1").await,
+        PromoteOutcome::Promoted
+    );
     assert_eq!(
         s.promote(store, "rt0", "rt1").await,
         PromoteOutcome::AlreadyPromoted
@@ -491,7 +507,10 @@ pub async fn revoke_and_revoke_all<S: SessionStore>(store: &S) {
     for s in [&two, &three] {
         assert!(!is_live(store, &s.handle).await);
     }
-    assert!(is_live(store, &theirs.handle).await, "other users keep theirs");
+    assert!(
+        is_live(store, &theirs.handle).await,
+        "other users keep theirs"
+    );
     assert!(store.list(&user).await.expect("list").is_empty());
     assert!(
         store
@@ -549,15 +568,17 @@ pub async fn concurrent_rotations_with_one_parent<S: SessionStore>(store: &S) {
     let race = |promoted: usize| async move {
         let s = new_session(store, &unique("u"), "rt0").await;
         let children: Vec<String> = (0..RACERS).map(|i| format!("child-{i}")).collect();
-        let outcomes = futures_util::future::join_all(
-            children.iter().map(|c| s.rotate(store, ("rt0", 0), c)),
-        )
-        .await;
+        let outcomes =
+            futures_util::future::join_all(children.iter().map(|c| s.rotate(store, ("rt0", 0), c)))
+                .await;
         assert!(
             outcomes.iter().all(is_rotated),
             "every racing refresh succeeds: {outcomes:?}"
         );
-        assert!(is_live(store, &s.handle).await, "no refresh revoked the session");
+        assert!(
+            is_live(store, &s.handle).await,
+            "no refresh revoked the session"
+        );
         assert_eq!(
             s.promote(store, "rt0", &children[promoted]).await,
             PromoteOutcome::Deferred,

@@ -9,8 +9,8 @@ use std::{
 use serde_json::{Map, Value};
 
 use super::{
-    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore,
-    StoreFuture, MAX_CHILDREN,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreFuture,
+    MAX_CHILDREN,
 };
 
 /// A clock the store reads "now" from (tests move it).

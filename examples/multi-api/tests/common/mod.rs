@@ -115,7 +115,10 @@ impl Demo {
         assert_eq!(reply.status, 200, "sign-in: {reply:?}");
         (
             reply.header("st-access-token").expect("access").to_owned(),
-            reply.header("st-refresh-token").expect("refresh").to_owned(),
+            reply
+                .header("st-refresh-token")
+                .expect("refresh")
+                .to_owned(),
         )
     }
 

@@ -12,8 +12,8 @@ use serde_json::{Map, Value as Json};
 mod connection;
 
 use super::{
-    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore,
-    StoreError, StoreErrorKind, StoreFuture, MAX_CHILDREN,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
+    StoreErrorKind, StoreFuture, MAX_CHILDREN,
 };
 
 /// The session layout version written in field `v`.
