@@ -9,6 +9,8 @@
 //!   that sends what the SuperTokens SDK sends.
 //! * [`multi_host`]: api/api2/api3 behind one host guard, for the client layer's tests,
 //!   and [`by_host`](multi_host::by_host) routing.
+//! * [`theft`]: theft-detection scenarios any store must pass; [`logs`] captures what a
+//!   server logged.
 //! * [`model_store`]: a reference model of the refresh-token rotation rules, driven by
 //!   proptest against any `SessionStore`.
 //!
@@ -18,7 +20,9 @@
 
 pub mod auth;
 pub mod browser;
+pub mod logs;
 pub mod model_store;
 pub mod multi_host;
 pub mod redis;
 pub mod serve;
+pub mod theft;

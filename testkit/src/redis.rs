@@ -127,3 +127,46 @@ impl Drop for OwnRedis {
         self.kill();
     }
 }
+
+/// The URL of the shared Redis the tests use: `REDIS_URL`, else `redis://127.0.0.1:6379`.
+pub fn shared_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A key prefix of one test on the shared Redis ([`shared_url`]), unique to this process
+/// and this test; every key under it is deleted when the value is dropped.
+pub struct KeyPrefix(String);
+
+impl KeyPrefix {
+    /// `tsr-{what}-{pid}-{n}:`, unique in this process.
+    pub fn new(what: &str) -> Self {
+        Self(format!(
+            "{}:",
+            crate::model_store::unique_tag(&format!("tsr-{what}"))
+        ))
+    }
+
+    /// The prefix, ending in `:`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for KeyPrefix {
+    fn drop(&mut self) {
+        use ::redis::Commands;
+        let Ok(client) = ::redis::Client::open(shared_url().as_str()) else {
+            return;
+        };
+        let Ok(mut c) = client.get_connection() else {
+            return;
+        };
+        let keys: Vec<String> = match c.scan_match::<_, String>(format!("{}*", self.0)) {
+            Ok(iter) => iter.filter_map(Result::ok).collect(),
+            Err(_) => return,
+        };
+        for chunk in keys.chunks(500) {
+            let _: Result<(), _> = c.del(chunk);
+        }
+    }
+}

@@ -218,7 +218,9 @@ pub(crate) fn classify_name(host: &str) -> Result<(&str, HostKind), HostSyntaxEr
         }
     }
     if last_label_numeric {
-        return if name.parse::<Ipv4Addr>().is_ok() {
+        // An IPv4 literal has no trailing dot (RFC 3986 `IPv4address`); `127.0.0.1.` would
+        // be a DNS name whose top label is numeric, which no name can be.
+        return if name.len() == host.len() && name.parse::<Ipv4Addr>().is_ok() {
             Ok((name, HostKind::Ipv4))
         } else {
             Err(HostSyntaxError::NumericTopLabel)

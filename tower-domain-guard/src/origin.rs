@@ -35,6 +35,9 @@ pub enum OriginRejectionKind {
     MalformedOrigin,
     /// The origin's host is outside the shared domain and not a trusted origin.
     OutsideDomain,
+    /// `Sec-Fetch-Site: cross-site` with an origin that is not trusted, though its host
+    /// lies inside the shared domain (the browser says it is another site: another scheme).
+    CrossSite,
 }
 
 impl OriginRejection {
@@ -56,6 +59,7 @@ impl fmt::Display for OriginRejectionKind {
             Self::NullOrigin => "Origin: null",
             Self::MalformedOrigin => "malformed Origin",
             Self::OutsideDomain => "origin outside the shared domain",
+            Self::CrossSite => "cross-site request from an untrusted origin",
         })
     }
 }
@@ -145,11 +149,13 @@ impl OriginConfig {
         }
         let headers = req.headers();
         let sfs = headers.get("sec-fetch-site");
+        let mut cross_site = false;
         if let Some(v) = sfs {
             let v = v.as_bytes();
             if v.eq_ignore_ascii_case(b"same-origin") || v.eq_ignore_ascii_case(b"none") {
                 return Ok(());
             }
+            cross_site = v.eq_ignore_ascii_case(b"cross-site");
         }
         let mut origins = headers.get_all(ORIGIN).iter();
         let Some(origin) = origins.next() else {
@@ -171,19 +177,22 @@ impl OriginConfig {
         let Ok(o) = parse_origin(s) else {
             return Err((OriginRejectionKind::MalformedOrigin, raw));
         };
+        let trusted = self.trusted.iter().any(|t| {
+            t.https == o.https
+                && t.port == o.port
+                && t.host.as_bytes().eq_ignore_ascii_case(o.host.as_bytes())
+        });
+        if trusted {
+            return Ok(());
+        }
         let in_domain =
             (o.https || !self.require_https) && self.domain.matches_validated(o.host, o.kind);
-        let trusted = || {
-            self.trusted.iter().any(|t| {
-                t.https == o.https
-                    && t.port == o.port
-                    && t.host.as_bytes().eq_ignore_ascii_case(o.host.as_bytes())
-            })
-        };
-        if in_domain || trusted() {
-            Ok(())
-        } else {
-            Err((OriginRejectionKind::OutsideDomain, raw))
+        match (in_domain, cross_site) {
+            (true, false) => Ok(()),
+            // Same site by host name only: the browser, which compares schemes too, says
+            // otherwise.
+            (true, true) => Err((OriginRejectionKind::CrossSite, raw)),
+            (false, _) => Err((OriginRejectionKind::OutsideDomain, raw)),
         }
     }
 
@@ -207,8 +216,10 @@ impl OriginConfig {
 /// when:
 ///
 /// * `Sec-Fetch-Site` is `same-origin` or `none` (a user-initiated navigation), or
+/// * the `Origin` is one of the trusted origins (scheme, host and port exactly), or
 /// * the `Origin` host lies inside the [`SharedDomain`] (the apex or any subdomain, on a
-///   label boundary) or is one of the trusted origins, or
+///   label boundary), its scheme is `https` when [`require_https`] is set, **and**
+///   `Sec-Fetch-Site` is not `cross-site`, or
 /// * there is neither `Origin` nor `Sec-Fetch-Site`: the client is not a browser (curl, a
 ///   server-side client), which cannot carry a victim's cookies, as in Go 1.25's
 ///   `CrossOriginProtection`.
@@ -216,6 +227,21 @@ impl OriginConfig {
 /// Everything else, including `Origin: null` and `Sec-Fetch-Site: cross-site` without an
 /// `Origin`, gets `403 Forbidden` with a short `text/plain` body (gRPC calls get
 /// `grpc-status` 7) and an [`OriginRejection`] in the response extensions.
+///
+/// # The scheme is part of the site
+///
+/// Browsers decide `Sec-Fetch-Site` schemefully: `http://x.example.com` is `cross-site` to
+/// `https://api.example.com`. An `Origin` inside the shared domain that comes with
+/// `cross-site` is therefore a page on another scheme, typically an `http://` page that an
+/// attacker on the network injected under the shared domain; it is refused
+/// ([`OriginRejectionKind::CrossSite`]), and only an explicitly trusted origin overrides
+/// `cross-site`. For browsers that send no `Sec-Fetch-Site`, set
+/// [`require_https(true)`](OriginGuardLayer::require_https) when the website is served over
+/// `https`, so that an `http://` origin is not taken for the site either. A deployment that
+/// really mixes schemes (an `http://` page calling an `https://` API) trusts that origin
+/// with [`trust_origin`](OriginGuardLayer::trust_origin).
+///
+/// [`require_https`]: OriginGuardLayer::require_https
 ///
 /// # Why not tower-http's `CsrfLayer` or Go's `CrossOriginProtection`?
 ///
@@ -311,8 +337,9 @@ impl OriginGuardLayer {
     }
 
     /// Accept origins inside the shared domain only when they are `https://` (default:
-    /// `false`, so `http://` development origins work). Trusted origins are compared
-    /// exactly, scheme included.
+    /// `false`, so `http://` development origins work). Set it whenever the website is
+    /// served over `https`: an `http://` page under the shared domain is not the site (see
+    /// the [layer docs](OriginGuardLayer)). Trusted origins are compared exactly, scheme included.
     pub fn require_https(mut self, yes: bool) -> Self {
         self.config_mut().require_https = yes;
         self

@@ -87,7 +87,7 @@ fn main() {
         .expect("req");
     let absolute = Request::builder()
         .uri("http://api.example.com/x")
-        .header(HOST, "other")
+        .header(HOST, "api.example.com")
         .body(())
         .expect("req");
     let h2 = Request::builder()

@@ -299,19 +299,38 @@ async fn missing_duplicate_and_target_forms() {
             Some(HostRejectionKind::DuplicateHost)
         );
     }
-    // absolute-form wins over Host (HTTP/1.1)
+    // absolute-form (HTTP/1.1): the target's host is checked, and a Host naming another
+    // host is malformed in either direction (`absolute_form.rs` has more)
     let req = Request::builder()
         .uri("http://evil.com/x")
-        .header(HOST, "api.example.com")
+        .header(HOST, "evil.com")
         .body(())
         .expect("req");
     assert_eq!(
         status_of(&svc, req).await.0,
         StatusCode::MISDIRECTED_REQUEST
     );
+    for (uri, host) in [
+        ("http://evil.com/x", "api.example.com"),
+        ("http://api.example.com/x", "evil.com"),
+    ] {
+        let req = Request::builder()
+            .uri(uri)
+            .header(HOST, host)
+            .body(())
+            .expect("req");
+        let res = svc.clone().oneshot(req).await.expect("ok");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{uri} {host}");
+        assert_eq!(
+            res.extensions()
+                .get::<HostRejection>()
+                .map(HostRejection::kind),
+            Some(HostRejectionKind::AuthorityMismatch)
+        );
+    }
     let req = Request::builder()
         .uri("http://api.example.com/x")
-        .header(HOST, "evil.com")
+        .header(HOST, "api.example.com")
         .body(())
         .expect("req");
     assert_eq!(

@@ -64,13 +64,21 @@ async fn http1_raw_requests() {
         // missing and empty Host
         ("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", 400),
-        // absolute-form: the target's authority wins over Host
+        // absolute-form: the target's authority is checked, and Host must name it
         (
-            "GET http://evil.com/ HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\n\r\n",
+            "GET http://evil.com/ HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
             421,
         ),
         (
+            "GET http://evil.com/ HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\n\r\n",
+            400,
+        ),
+        (
             "GET http://api.example.com/ HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
+            400,
+        ),
+        (
+            "GET http://api.example.com/ HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\n\r\n",
             200,
         ),
         (

@@ -120,4 +120,5 @@ pub(crate) struct Received {
     pub(crate) duplicate_refresh_cookie: bool,
     pub(crate) requested_method: Option<TransferMethod>,
     pub(crate) cookie_header_too_large: bool,
+    pub(crate) duplicate_authorization: bool,
 }

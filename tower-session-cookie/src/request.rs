@@ -49,8 +49,13 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
             }
             cookies.scan(value, config);
         } else if *name == header::AUTHORIZATION {
-            // The first line only, as `HeaderMap::get` would.
-            authorization.get_or_insert(value);
+            // The first line is the one read, as `HeaderMap::get` would; a second one is
+            // recorded so that the session layers can refuse the ambiguity.
+            if authorization.is_some() {
+                received.duplicate_authorization = read_bearer;
+            } else {
+                authorization = Some(value);
+            }
         } else if *name == ST_AUTH_MODE {
             auth_mode.get_or_insert(value);
         }
@@ -338,6 +343,22 @@ mod tests {
             value(&r.access_token),
             Some(("header-token", TransferMethod::Header))
         );
+    }
+
+    #[test]
+    fn a_second_authorization_line_is_flagged_when_bearers_are_read() {
+        let headers: &[(&str, &[u8])] = &[
+            ("authorization", b"Bearer first"),
+            ("authorization", b"Bearer second"),
+        ];
+        let r = read(TransferPolicy::Any, "/x", headers);
+        assert!(r.duplicate_authorization);
+        assert_eq!(
+            value(&r.access_token),
+            Some(("first", TransferMethod::Header))
+        );
+        assert!(!read(TransferPolicy::Cookie, "/x", headers).duplicate_authorization);
+        assert!(!read(TransferPolicy::Any, "/x", &headers[..1]).duplicate_authorization);
     }
 
     #[test]

@@ -122,6 +122,13 @@ impl SessionTokens {
         self.shared.received.duplicate_refresh_cookie
     }
 
+    /// More than one `Authorization` header line was sent (and the transfer policy reads
+    /// bearer tokens). Which one holds the session is ambiguous, as with duplicate cookies;
+    /// the first one's bearer is still what [`access_token`](Self::access_token) reports.
+    pub fn has_duplicate_authorization(&self) -> bool {
+        self.shared.received.duplicate_authorization
+    }
+
     /// The `Cookie` headers were larger than
     /// [`max_cookie_header_bytes`](crate::SessionCookieConfigBuilder::max_cookie_header_bytes),
     /// so no cookie token was read. A refresh service may prefer not to clear cookies then.
@@ -328,6 +335,7 @@ impl fmt::Debug for SessionTokens {
             )
             .field("requested_method", &received.requested_method)
             .field("cookie_header_too_large", &received.cookie_header_too_large)
+            .field("duplicate_authorization", &received.duplicate_authorization)
             .field("has_changes", &self.has_changes())
             .finish_non_exhaustive()
     }

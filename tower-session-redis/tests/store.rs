@@ -3,7 +3,10 @@
 //! expiry of sessions and user indexes.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -11,7 +14,7 @@ use redis::Commands;
 use serde_json::{json, Map};
 use tower_session_redis::{RedisStore, RedisStoreConfig};
 use tower_session_refresh::store::{
-    conformance, NewSession, PromoteOutcome, RotateOutcome, SessionStore, StoreErrorKind,
+    conformance, NewSession, Presented, PromoteOutcome, RotateOutcome, SessionStore, StoreErrorKind,
 };
 use tower_session_testkit::redis::OwnRedis;
 
@@ -35,6 +38,24 @@ fn unique(what: &str) -> String {
 fn hash(label: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, label.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The family hash of every session these tests create.
+fn family() -> String {
+    hash("family")
+}
+
+/// The token `label` of generation `generation`, in the tests' family.
+fn token(label: &str, generation: u64) -> (String, u64, String) {
+    (hash(label), generation, family())
+}
+
+fn presented(token: &(String, u64, String)) -> Presented<'_> {
+    Presented {
+        hash: &token.0,
+        generation: token.1,
+        family_hash: &token.2,
+    }
 }
 
 fn later(secs: u64) -> SystemTime {
@@ -111,6 +132,7 @@ async fn create(store: &RedisStore, user: &str, first: &str, expires_at: SystemT
             tenant_id: "public".to_owned(),
             payload: Some(Map::from_iter([("role".to_owned(), json!("admin"))])),
             refresh_hash: hash(first),
+            family_hash: family(),
             expires_at,
         })
         .await
@@ -121,12 +143,13 @@ async fn create(store: &RedisStore, user: &str, first: &str, expires_at: SystemT
 async fn rotate(
     store: &RedisStore,
     handle: &str,
-    presented: &str,
+    (label, generation): (&str, u64),
     child: impl AsRef<str>,
 ) -> RotateOutcome {
     let child = child.as_ref();
+    let token = token(label, generation);
     store
-        .rotate(handle, &hash(presented), &hash(child), later(600))
+        .rotate(handle, presented(&token), &hash(child), later(600))
         .await
         .expect("rotate")
 }
@@ -163,7 +186,7 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     let user = unique("u");
     let handle = create(&store, &user, "rt0", later(600)).await;
     assert!(matches!(
-        rotate(&store, &handle, "rt0", "rt1").await,
+        rotate(&store, &handle, ("rt0", 0), "rt1").await,
         RotateOutcome::Rotated { .. }
     ));
 
@@ -178,18 +201,20 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     let fields: std::collections::BTreeMap<String, String> =
         connection.hgetall(&key).expect("hgetall");
     let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(names, ["c", "e", "h", "p", "r", "t", "u", "v", "x"]);
-    assert_eq!(fields["v"], "1");
+    assert_eq!(names, ["c", "e", "f", "g", "h", "p", "t", "u", "v", "x"]);
+    assert_eq!(fields["v"], "2");
     assert_eq!(fields["u"], user);
     assert_eq!(fields["t"], "public");
+    assert_eq!(fields["f"], family());
     assert_eq!(fields["h"], hash("rt0"));
+    assert_eq!(fields["g"], "0");
     assert_eq!(fields["c"], format!("[\"{}\"]", hash("rt1")));
-    assert_eq!(fields["r"], "[]");
     let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
-    assert!(size < 400, "compact: {size} bytes");
+    assert!(size < 450, "compact: {size} bytes");
 
-    // A second child, then the first one's use: the sibling, then the old head, retire.
-    for (presented, child) in [("rt0", "rt1b"), ("rt1", "rt2")] {
+    // A second child, then the first one's use: a promotion, one generation on. Nothing
+    // is kept of the rotated-away tokens.
+    for (presented, child) in [(("rt0", 0), "rt1b"), (("rt1", 1), "rt2")] {
         assert!(matches!(
             rotate(&store, &handle, presented, child).await,
             RotateOutcome::Rotated { .. }
@@ -198,20 +223,34 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     let fields: std::collections::BTreeMap<String, String> =
         connection.hgetall(&key).expect("hgetall");
     assert_eq!(fields["h"], hash("rt1"));
+    assert_eq!(fields["g"], "1");
     assert_eq!(fields["c"], format!("[\"{}\"]", hash("rt2")));
-    assert_eq!(
-        fields["r"],
-        format!("[\"{}\",\"{}\"]", hash("rt1b"), hash("rt0"))
-    );
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    assert_eq!(names, ["c", "e", "f", "g", "h", "p", "t", "u", "v", "x"]);
+
+    // 200 rotations later the session is no bigger.
+    for g in 2..202u64 {
+        let (presented_label, child) = (format!("rt{g}"), format!("rt{}", g + 1));
+        assert!(matches!(
+            rotate(&store, &handle, (&presented_label, g), child).await,
+            RotateOutcome::Rotated { .. }
+        ));
+    }
+    let fields: std::collections::BTreeMap<String, String> =
+        connection.hgetall(&key).expect("hgetall");
+    assert_eq!(fields["g"], "201");
+    let after: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+    assert!(after <= size + 2, "bounded: {size} then {after} bytes");
 
     // An unknown layout version is refused, not misread.
-    let _: () = connection.hset(&key, "v", "2").expect("hset");
-    let err = store.get(&handle).await.expect_err("version 2 is unknown");
+    let _: () = connection.hset(&key, "v", "3").expect("hset");
+    let err = store.get(&handle).await.expect_err("version 3 is unknown");
     assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+    let t = token("rt0", 0);
     let err = store
-        .rotate(&handle, &hash("rt0"), &hash("x"), later(600))
+        .rotate(&handle, presented(&t), &hash("x"), later(600))
         .await
-        .expect_err("version 2 is unknown");
+        .expect_err("version 3 is unknown");
     assert_eq!(err.kind(), StoreErrorKind::Corrupt);
 
     // A foreign value under a session key is refused too.
@@ -246,7 +285,7 @@ async fn two_stores_on_one_redis_behave_like_one() {
     let children: Vec<String> = (0..50).map(|i| format!("child-{i}")).collect();
     let outcomes = futures_util::future::join_all(children.iter().enumerate().map(|(i, c)| {
         let store = if i % 2 == 0 { &a } else { &b };
-        rotate(store, &handle, "rt0", c)
+        rotate(store, &handle, ("rt0", 0), c)
     }))
     .await;
     assert!(
@@ -261,7 +300,7 @@ async fn two_stores_on_one_redis_behave_like_one() {
     let chosen = &children[31];
     let uses = futures_util::future::join_all((0..50).map(|i| {
         let store = if i % 2 == 0 { &b } else { &a };
-        rotate(store, &handle, chosen, format!("next-{i}"))
+        rotate(store, &handle, (chosen, 1), format!("next-{i}"))
     }))
     .await;
     assert!(
@@ -283,14 +322,22 @@ async fn two_stores_on_one_redis_behave_like_one() {
         );
     }
 
-    // A child of the head promoted on A by an API call; the head, now rotated away,
-    // replayed on B is theft.
-    assert_eq!(
-        a.promote(&handle, &hash(chosen), &hash("next-7"))
-            .await
-            .expect("promote"),
-        PromoteOutcome::Promoted
-    );
+    // An API call with one of the head's 50 children decides nothing, on either store;
+    // a refresh with it on A promotes it; the head, now rotated away, replayed on B is
+    // theft.
+    for store in [&a, &b] {
+        assert_eq!(
+            store
+                .promote(&handle, &hash(chosen), &hash("next-7"))
+                .await
+                .expect("promote"),
+            PromoteOutcome::Deferred
+        );
+    }
+    assert!(matches!(
+        rotate(&a, &handle, ("next-7", 2), "next-8").await,
+        RotateOutcome::Rotated { .. }
+    ));
     assert_eq!(
         b.promote(&handle, &hash(chosen), &hash("next-7"))
             .await
@@ -298,13 +345,13 @@ async fn two_stores_on_one_redis_behave_like_one() {
         PromoteOutcome::AlreadyPromoted
     );
     assert!(matches!(
-        rotate(&b, &handle, chosen, "stolen").await,
+        rotate(&b, &handle, (chosen, 1), "stolen").await,
         RotateOutcome::Theft { .. }
     ));
     assert!(a.get(&handle).await.expect("get").is_none());
     assert!(b.get(&handle).await.expect("get").is_none());
     assert_eq!(
-        rotate(&a, &handle, "next-7", "x").await,
+        rotate(&a, &handle, ("next-8", 3), "x").await,
         RotateOutcome::Unauthorised,
         "revoked for both"
     );
@@ -319,19 +366,19 @@ async fn sibling_on_b_after_promotion_on_a_is_theft() {
     let user = unique("u");
     let handle = create(&a, &user, "rt0", later(600)).await;
     assert!(matches!(
-        rotate(&a, &handle, "rt0", "from-a").await,
+        rotate(&a, &handle, ("rt0", 0), "from-a").await,
         RotateOutcome::Rotated { .. }
     ));
     assert!(matches!(
-        rotate(&b, &handle, "rt0", "from-b").await,
+        rotate(&b, &handle, ("rt0", 0), "from-b").await,
         RotateOutcome::Rotated { .. }
     ));
     assert!(matches!(
-        rotate(&a, &handle, "from-a", "a2").await,
+        rotate(&a, &handle, ("from-a", 1), "a2").await,
         RotateOutcome::Rotated { .. }
     ));
     assert_eq!(
-        rotate(&b, &handle, "from-b", "b2").await,
+        rotate(&b, &handle, ("from-b", 1), "b2").await,
         RotateOutcome::Theft { user_id: user }
     );
     assert!(a.get(&handle).await.expect("get").is_none());
@@ -346,15 +393,15 @@ async fn replay_on_b_after_promotion_on_a_is_theft() {
     let user = unique("u");
     let handle = create(&a, &user, "rt0", later(600)).await;
     assert!(matches!(
-        rotate(&b, &handle, "rt0", "rt1").await,
+        rotate(&b, &handle, ("rt0", 0), "rt1").await,
         RotateOutcome::Rotated { .. }
     ));
     assert!(matches!(
-        rotate(&a, &handle, "rt1", "rt2").await,
+        rotate(&a, &handle, ("rt1", 1), "rt2").await,
         RotateOutcome::Rotated { .. }
     ));
     assert_eq!(
-        rotate(&b, &handle, "rt0", "evil").await,
+        rotate(&b, &handle, ("rt0", 0), "evil").await,
         RotateOutcome::Theft {
             user_id: user.clone()
         }
@@ -461,7 +508,7 @@ async fn rotation_slides_expiry_and_the_index_follows() {
     )
     .await;
     assert!(matches!(
-        rotate(&store, &handle, "rt0", "rt1").await,
+        rotate(&store, &handle, ("rt0", 0), "rt1").await,
         RotateOutcome::Rotated { .. }
     ));
     let mut connection = sync_connection(&url());
@@ -500,13 +547,19 @@ async fn assert_all_fail_fast(store: &RedisStore, handle: &str, budget: Duration
                 tenant_id: "public".into(),
                 payload: None,
                 refresh_hash: hash("rt0"),
+                family_hash: family(),
                 expires_at: later(600),
             })
             .await
             .err(),
         store.get(handle).await.err(),
         store
-            .rotate(handle, &hash("rt0"), &hash("rt1"), later(600))
+            .rotate(
+                handle,
+                presented(&token("rt0", 0)),
+                &hash("rt1"),
+                later(600),
+            )
             .await
             .err(),
         store
@@ -582,7 +635,7 @@ async fn outage_answers_store_errors_in_time_and_the_same_store_recovers() {
     let user = "outage-user";
     let handle = create(&store, user, "rt0", later(600)).await;
     assert!(matches!(
-        rotate(&store, &handle, "rt0", "rt1").await,
+        rotate(&store, &handle, ("rt0", 0), "rt1").await,
         RotateOutcome::Rotated { .. }
     ));
 
@@ -597,7 +650,7 @@ async fn outage_answers_store_errors_in_time_and_the_same_store_recovers() {
     assert!(store.get(&handle).await.expect("get").is_none());
     let handle = create(&store, user, "rt0", later(600)).await;
     assert!(matches!(
-        rotate(&store, &handle, "rt0", "rt1").await,
+        rotate(&store, &handle, ("rt0", 0), "rt1").await,
         RotateOutcome::Rotated { .. }
     ));
     assert_eq!(store.list(user).await.expect("list").len(), 1);
@@ -637,7 +690,12 @@ async fn a_refresh_is_one_round_trip() {
     let handle = create(&store, "u", "rt0", later(600)).await;
     // The first refresh moves the expiry past the index score: it raises the horizon.
     let first = store
-        .rotate(&handle, &hash("rt0"), &hash("first"), later(700))
+        .rotate(
+            &handle,
+            presented(&token("rt0", 0)),
+            &hash("first"),
+            later(700),
+        )
         .await
         .expect("rotate");
     assert!(matches!(first, RotateOutcome::Rotated { .. }));
@@ -647,7 +705,7 @@ async fn a_refresh_is_one_round_trip() {
         .expect("resetstat");
     for i in 0..10 {
         assert!(matches!(
-            rotate(&store, &handle, "rt0", format!("c{i}")).await,
+            rotate(&store, &handle, ("rt0", 0), format!("c{i}")).await,
             RotateOutcome::Rotated { .. }
         ));
     }
@@ -681,7 +739,7 @@ async fn payload_round_trips_exactly() {
         .update_payload(&handle, payload.clone())
         .await
         .expect("update"));
-    match rotate(&store, &handle, "rt0", "rt1").await {
+    match rotate(&store, &handle, ("rt0", 0), "rt1").await {
         RotateOutcome::Rotated { session, .. } => {
             assert_eq!(session.payload.as_ref(), Some(&payload))
         }
@@ -707,8 +765,9 @@ async fn hung_redis_times_out_within_the_response_timeout() {
     let handle = create(&store, "u", "rt0", later(600)).await;
     redis.signal("STOP");
     let started = Instant::now();
+    let t = token("rt0", 0);
     let err = store
-        .rotate(&handle, &hash("rt0"), &hash("rt1"), later(600))
+        .rotate(&handle, presented(&t), &hash("rt1"), later(600))
         .await
         .expect_err("hung redis");
     let took = started.elapsed();
@@ -717,4 +776,88 @@ async fn hung_redis_times_out_within_the_response_timeout() {
     assert!(took < Duration::from_millis(600), "took {took:?}");
     wait_until_serving(&store).await;
     assert!(store.get(&handle).await.expect("get").is_some());
+}
+
+/// A session written by layout 1 (a bounded `retired` list, before the family secret) is
+/// not read: rotation and promotion refuse it as unauthorised with a warning that says the
+/// user must sign in again, `get` and `list` do not return it, and revocation deletes it.
+#[tokio::test]
+async fn sessions_of_layout_1_are_refused_with_a_warning_and_can_be_revoked() {
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let prefix = Prefix::new(&url());
+    let store = store(&prefix).await;
+    let user = unique("u");
+    let handle = unique("h");
+    let expires = later(600)
+        .duration_since(UNIX_EPOCH)
+        .expect("time")
+        .as_millis()
+        .to_string();
+    let mut connection = sync_connection(&url());
+    let key = store.session_key(&handle);
+    let _: () = connection
+        .hset_multiple(
+            &key,
+            &[
+                ("v", "1"),
+                ("u", user.as_str()),
+                ("t", "public"),
+                ("h", hash("rt0").as_str()),
+                ("c", "[]"),
+                ("r", "[]"),
+                ("e", expires.as_str()),
+                ("x", expires.as_str()),
+            ],
+        )
+        .expect("hset");
+    let _: () = connection
+        .zadd(store.user_key(&user), &handle, &expires)
+        .expect("zadd");
+
+    assert!(store.get(&handle).await.expect("get").is_none());
+    assert!(store.list(&user).await.expect("list").is_empty());
+    assert_eq!(
+        rotate(&store, &handle, ("rt0", 0), "rt1").await,
+        RotateOutcome::Unauthorised
+    );
+    assert_eq!(
+        store
+            .promote(&handle, &hash("rt0"), &hash("rt1"))
+            .await
+            .expect("promote"),
+        PromoteOutcome::Unauthorised
+    );
+    assert!(!store
+        .update_payload(&handle, Map::new())
+        .await
+        .expect("update"));
+    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+    assert_eq!(
+        logs.matches("session of store layout 1").count(),
+        2,
+        "one warning for the rotation, one for the promotion: {logs}"
+    );
+    assert!(logs.contains("sign in again"), "{logs}");
+    assert!(store.revoke(&handle).await.expect("revoke"), "revocable");
+    let exists: bool = connection.exists(&key).expect("exists");
+    assert!(!exists, "revocation deletes it");
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
 use tower_session_refresh::store::{MemoryStore, NewSession, RotateOutcome, SessionStore};
-use tower_session_testkit::model_store::{at, fresh, ops, runtime, Run};
+use tower_session_testkit::model_store::{at, fresh, ops, runtime, Run, Token};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
@@ -37,7 +37,13 @@ fn memory_store_threads_racing_one_child() {
         let store = MemoryStore::new();
         let rt = runtime();
         let exp = SystemTime::now() + Duration::from_secs(600);
-        let (rt0, rt1) = (fresh("t0"), fresh("t1"));
+        let family = fresh("family");
+        let token = |hash: &str, generation| Token {
+            hash: hash.to_owned(),
+            generation,
+            family: family.clone(),
+        };
+        let (rt0, rt1) = (token(&fresh("t0"), 0), token(&fresh("t1"), 1));
         rt.block_on(async {
             store
                 .create(NewSession {
@@ -45,13 +51,14 @@ fn memory_store_threads_racing_one_child() {
                     user_id: "u".into(),
                     tenant_id: "public".into(),
                     payload: None,
-                    refresh_hash: rt0.clone(),
+                    refresh_hash: rt0.hash.clone(),
+                    family_hash: family.clone(),
                     expires_at: exp,
                 })
                 .await
                 .expect("create");
             assert!(matches!(
-                store.rotate("h", &rt0, &rt1, exp).await,
+                store.rotate("h", rt0.presented(), &rt1.hash, exp).await,
                 Ok(RotateOutcome::Rotated { .. })
             ));
         });
@@ -61,7 +68,7 @@ fn memory_store_threads_racing_one_child() {
                     let (store, rt1) = (store.clone(), rt1.clone());
                     scope.spawn(move || {
                         runtime()
-                            .block_on(store.rotate("h", &rt1, &fresh("c"), exp))
+                            .block_on(store.rotate("h", rt1.presented(), &fresh("c"), exp))
                             .expect("rotate")
                     })
                 })
@@ -80,7 +87,7 @@ fn memory_store_threads_racing_one_child() {
         rt.block_on(async {
             assert!(matches!(
                 store
-                    .rotate("h", &rt0, &fresh("x"), exp)
+                    .rotate("h", rt0.presented(), &fresh("x"), exp)
                     .await
                     .expect("rotate"),
                 RotateOutcome::Theft { .. }

@@ -14,7 +14,7 @@ use tower_session_cookie::{SessionCookieLayer, SharedDomain};
 use tower_session_refresh::keys::{KeySet, SigningKey};
 use tower_session_refresh::session::{AntiCsrf, ClaimValidationError, RequireSessionLayer};
 use tower_session_refresh::store::{
-    NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
     StoreErrorKind, StoreFuture,
 };
 use tower_session_refresh::token::{refresh_token_hash, AccessTokenClaims};
@@ -96,7 +96,7 @@ async fn malformed_access_tokens_get_401_without_clearing() {
     for header_mode in [false, true] {
         for (what, token) in &cases {
             // (In cookie mode the oversize token exceeds the Cookie header limit and is not
-            // even read: the same 401.)
+            // even read: 431, which says so and clears nothing either.)
             let mut b = if header_mode {
                 Browser::header_mode(auth.addr)
             } else {
@@ -105,6 +105,12 @@ async fn malformed_access_tokens_get_401_without_clearing() {
             b.set_access_token(token);
             for method in [Method::GET, Method::POST] {
                 let reply = b.send(method.clone(), "/me").await;
+                if !header_mode && *what == "oversize" {
+                    assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+                    assert!(reply.set_cookies().is_empty());
+                    assert_eq!(reply.front_token(), None);
+                    continue;
+                }
                 assert_unauthorised_no_clear(
                     &reply,
                     &format!("{what} ({method}, header={header_mode})"),
@@ -169,7 +175,7 @@ impl SessionStore for FailingStore {
     fn rotate<'a>(
         &'a self,
         _: &'a str,
-        _: &'a str,
+        _: Presented<'a>,
         _: &'a str,
         _: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome> {
@@ -222,7 +228,7 @@ async fn failing_store_gives_503_and_clears_nothing() {
     assert_503_nothing_cleared(&reply, "login");
 
     let handle = "0b7e2c44-5a3c-4b7e-9a55-2f0c8f3e9d11";
-    let refresh = format!("{handle}.{}", "A".repeat(43));
+    let refresh = format!("{handle}.0.{}.{}", "A".repeat(43), "B".repeat(43));
     browser.set_refresh_token(&refresh);
     let reply = browser.refresh().await;
     assert_503_nothing_cleared(&reply, "refresh");
@@ -348,7 +354,9 @@ async fn duplicate_cookies_with_an_older_domain_are_cleared_and_refreshed() {
     .await;
     let mut browser = Browser::cookie_mode(auth.addr);
     browser.login().await;
-    let stale = "sAccessToken=old.host.only; sRefreshToken=old-host-only";
+    // A stale host-only access cookie: the refresh token is unambiguous, so the refresh
+    // completes (two refresh cookies are refused: `refusals.rs`).
+    let stale = "sAccessToken=old.host.only";
 
     let reply = browser
         .send_with(Method::GET, "/me", |b| b.header("cookie", stale))
@@ -376,25 +384,6 @@ async fn duplicate_cookies_with_an_older_domain_are_cleared_and_refreshed() {
         && !c.contains("1970")
         && c.contains("Domain=example.com")));
     assert_eq!(browser.me().await.status, StatusCode::OK);
-}
-
-#[tokio::test]
-async fn duplicate_cookies_without_an_older_domain_are_401() {
-    let auth = auth_server(AuthOptions {
-        cookies: shared_cookies(None),
-        ..AuthOptions::default()
-    })
-    .await;
-    let mut browser = Browser::cookie_mode(auth.addr);
-    browser.login().await;
-    let reply = browser
-        .send_with(Method::POST, "/auth/session/refresh", |b| {
-            b.header("cookie", "sRefreshToken=other")
-        })
-        .await;
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(reply.message(), "unauthorised");
-    assert_eq!(reply.front_token(), Some("remove"));
 }
 
 #[tokio::test]

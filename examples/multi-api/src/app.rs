@@ -7,10 +7,14 @@
 //!    -> SessionCookie  the SessionTokens handle: cookies (Domain=example.test) or headers
 //!     -> by host       api / api2 / api3 / www; RequireSession on /sessioninfo
 //! ```
+//!
+//! Around all of it, a timeout of `--request-timeout` per request (503); the connection
+//! limits are in `serve.rs`.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use axum::{
+    error_handling::HandleErrorLayer,
     extract::{Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
@@ -193,6 +197,11 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         hosts.insert(host.to_ascii_lowercase(), extra.clone());
     }
 
+    // With an https website, an http:// page under the shared domain is not the site (an
+    // attacker on the network can inject one), also for browsers without Sec-Fetch-Site.
+    let origin_guard = OriginGuardLayer::new(domain)
+        .require_https(website_domain.to_ascii_lowercase().starts_with("https://"));
+
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::exact(website_origin))
         .allow_credentials(true)
@@ -205,9 +214,25 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         .fallback(by_host)
         .with_state(Arc::new(hosts))
         .layer(SessionCookieLayer::new(cookies))
-        .layer(OriginGuardLayer::new(domain))
+        .layer(origin_guard)
         .layer(cors)
-        .layer(host_guard))
+        .layer(host_guard)
+        // Outermost, so no handler (a store that hangs, a body that never arrives) holds a
+        // request longer than --request-timeout; 503, and nothing is cleared.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(request_timed_out))
+                .timeout(args.request_timeout),
+        ))
+}
+
+async fn request_timed_out(_: tower::BoxError) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({ "message": "request timed out" })),
+    )
+        .into_response()
 }
 
 fn refresh_service(session: &SessionConfig) -> Result<RefreshService, FlagError> {

@@ -53,12 +53,20 @@ pub(crate) struct Args {
     pub(crate) key_rotation: Duration,
     pub(crate) serve: Vec<String>,
     pub(crate) jwks_url: Option<String>,
+    /// A connection is closed when a request head takes longer than this, or when it has
+    /// no request in progress and moved no byte for this long.
+    pub(crate) header_timeout: Duration,
+    /// A request is answered 503 when its handler takes longer than this.
+    pub(crate) request_timeout: Duration,
+    /// Connections served at once; past it, new ones are closed at once.
+    pub(crate) max_connections: usize,
 }
 
 pub(crate) const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
 [--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
 [--store memory|redis://HOST:PORT[/DB]] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
-[--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL]";
+[--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL] \
+[--header-timeout SECS] [--request-timeout SECS] [--max-connections N]";
 
 impl Args {
     /// Parses the flags (without the program name).
@@ -80,6 +88,9 @@ impl Args {
             key_rotation: Duration::from_secs(604_800),
             serve: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
             jwks_url: None,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         };
         while let Some(flag) = it.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -186,6 +197,20 @@ impl Args {
                         return Err(flag_error(&name, format!("`{v}` must be an http:// URL")));
                     }
                     args.jwks_url = Some(v);
+                }
+                "--header-timeout" => args.header_timeout = seconds(&name, &value()?)?,
+                "--request-timeout" => args.request_timeout = seconds(&name, &value()?)?,
+                "--max-connections" => {
+                    let v = value()?;
+                    args.max_connections = match v.parse::<usize>() {
+                        Ok(n) if n > 0 => n,
+                        _ => {
+                            return Err(flag_error(
+                                &name,
+                                format!("`{v}` is not a positive number of connections"),
+                            ))
+                        }
+                    };
                 }
                 other => {
                     return Err(flag_error(other, "unknown flag (see --help)"));

@@ -4,8 +4,9 @@
 
 mod app;
 mod args;
+mod serve;
 
-use std::{io::Write, net::SocketAddr, process::ExitCode};
+use std::{io::Write, process::ExitCode};
 
 use args::Args;
 use tokio::net::TcpListener;
@@ -55,22 +56,22 @@ async fn main() -> ExitCode {
         }
     };
 
+    let limits = serve::Limits {
+        header_timeout: args.header_timeout,
+        request_timeout: args.request_timeout,
+        max_connections: args.max_connections,
+    };
+    tracing::info!(
+        header_timeout = ?limits.header_timeout,
+        request_timeout = ?limits.request_timeout,
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
 
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: server stopped: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    serve::run(listener, app, limits, shutdown_signal()).await;
+    ExitCode::SUCCESS
 }
 
 async fn shutdown_signal() {

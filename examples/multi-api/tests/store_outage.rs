@@ -111,9 +111,10 @@ fn a_store_that_is_down_at_start_gives_503_then_the_process_serves_once_it_is_ba
         "/auth/session/refresh",
         &[
             (
-                // Well formed (handle.secret), so only the store can say it is unknown.
+                // Well formed (handle.generation.family.secret), so only the store can
+                // say it is unknown.
                 "authorization",
-                "Bearer 5a1f3c1e-2b7d-4f0a-9c3e-8d6b4a2f1e0c.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "Bearer 5a1f3c1e-2b7d-4f0a-9c3e-8d6b4a2f1e0c.0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
             ),
             ("st-auth-mode", "header"),
             ("rid", "session"),

@@ -1,17 +1,21 @@
 //! Model check of the session stores: proptest drives a store with random sequences of
-//! create, refresh (with the current token, its parent, a sibling, an older or an unknown
-//! token), promotion by API call, revoke, revoke-all, expiry (the test moves the clock),
-//! racing refreshes of one session, and long chains that overflow the `children` (64) and
-//! `retired` (32) bounds, and compares every answer with a small reference model of the
-//! rotation rules in the `store` module docs (which refine spec section 8.3).
+//! create, refresh (with the current token, its parent, a child, any earlier token, a token
+//! of another session, one made up with the session's family secret, or one forged from the
+//! public handle), promotion by API call, revoke, revoke-all, expiry (the test moves the
+//! clock), racing refreshes of one session, and chains of up to 255 rotations and fans that
+//! overflow the `children` bound (64), and compares every answer with a small reference
+//! model of the rotation rules in the `store` module docs (which refine spec section 8.3).
 //!
-//! Besides answer-for-answer equality, three invariants are asserted on their own:
+//! Besides answer-for-answer equality, four invariants are asserted on their own:
 //! - at most one live family head: after a race of refreshes with one token, exactly one
-//!   promotion happened (the old head, and only it, is now a rotated-away token);
-//! - theft only on real reuse: `Theft` is answered only for a token the model has retired
-//!   (a former head), never for a dropped sibling, a child or an unknown token;
+//!   promotion happened, and every racer's child hangs off the one new head;
+//! - theft only on real reuse: `Theft` is answered only for a token that carries the
+//!   session's family secret and names a generation at or behind the head's, never for a
+//!   forged family, a child, or a later generation;
+//! - theft cannot be outrun: every genuine earlier token (any generation behind the head,
+//!   however many rotations ago) is theft;
 //! - revoked stays revoked: once revoked, expired or theft-revoked, a handle never answers
-//!   anything but "gone" again.
+//!   anything but "gone" again; and promotion never revokes.
 //!
 //! `tower-session-refresh`'s `tests/model_store.rs` runs it against `MemoryStore` (clock
 //! controlled by the test), `tower-session-redis`'s against `RedisStore` on 127.0.0.1:6379
@@ -38,6 +42,7 @@ use tower_session_refresh::{
     token::refresh_token_hash,
 };
 
+pub use model::Token;
 use model::{Family, Model, Rot};
 pub use ops::{ops, Op, Pick};
 
@@ -76,7 +81,7 @@ pub struct Run<'a, S> {
     /// Moves the store's clock (memory); `None` for Redis.
     set_clock: Option<Box<dyn Fn(u64) + 'a>>,
     /// Sessions whose children list holds racers in an order only the store knows: no op
-    /// may evict a child there until a promotion clears the list.
+    /// may evict a child there.
     raced: BTreeSet<String>,
     log: Vec<String>,
 }
@@ -105,8 +110,8 @@ impl<'a, S: SessionStore> Run<'a, S> {
             .then(|| self.handles[usize::from(s) % self.handles.len()].clone())
     }
 
-    /// The hash presented for `pick` on session `h`.
-    fn token(&self, h: &str, pick: Pick) -> String {
+    /// The token presented for `pick` on session `h`.
+    fn token(&self, h: &str, pick: Pick) -> Token {
         let issued = self
             .model
             .live
@@ -114,26 +119,37 @@ impl<'a, S: SessionStore> Run<'a, S> {
             .map(|f| f.issued.clone())
             .or_else(|| self.model.dead_tokens.get(h).cloned())
             .unwrap_or_default();
+        let made_up = |family: String, generation: u64| Token {
+            hash: fresh("made-up"),
+            generation,
+            family,
+        };
         let Some(f) = self.model.live.get(h) else {
-            return issued.last().cloned().unwrap_or_else(|| fresh("gone"));
+            return issued
+                .last()
+                .cloned()
+                .unwrap_or_else(|| made_up(fresh("gone"), 0));
+        };
+        let issued_as = |hash: &String| {
+            issued
+                .iter()
+                .find(|t| t.hash == *hash)
+                .cloned()
+                .expect("the model issued it")
         };
         match pick {
-            Pick::Current => f.children.back().cloned().unwrap_or_else(|| f.head.clone()),
-            Pick::Parent => f.head.clone(),
+            Pick::Current => issued_as(f.children.back().unwrap_or(&f.head)),
+            Pick::Parent => issued_as(&f.head),
             Pick::Child(k) if !f.children.is_empty() => {
-                f.children[usize::from(k) % f.children.len()].clone()
+                issued_as(&f.children[usize::from(k) % f.children.len()])
             }
-            Pick::Child(_) => f.head.clone(),
+            Pick::Child(_) | Pick::OldestChild if f.children.is_empty() => issued_as(&f.head),
+            Pick::OldestChild => issued_as(&f.children[0]),
+            Pick::Child(_) => unreachable!("handled above"),
             Pick::Older(k) => issued[usize::from(k) % issued.len()].clone(),
-            Pick::Retired(k) if !f.retired.is_empty() => {
-                f.retired[usize::from(k) % f.retired.len()].clone()
-            }
-            Pick::OldestRetired if !f.retired.is_empty() => f.retired[0].clone(),
-            Pick::OldestChild if !f.children.is_empty() => f.children[0].clone(),
-            Pick::OldestChild => f.head.clone(),
-            Pick::Retired(_) | Pick::Oldest | Pick::OldestRetired => issued[0].clone(),
+            Pick::Oldest => issued[0].clone(),
             Pick::Foreign(k) => {
-                let others: Vec<&String> = self
+                let others: Vec<&Token> = self
                     .model
                     .live
                     .iter()
@@ -141,12 +157,13 @@ impl<'a, S: SessionStore> Run<'a, S> {
                     .flat_map(|(_, f)| f.issued.iter())
                     .collect();
                 if others.is_empty() {
-                    fresh("foreign")
+                    made_up(fresh("foreign"), u64::from(k % 4))
                 } else {
                     others[usize::from(k) % others.len()].clone()
                 }
             }
-            Pick::Unknown => fresh("unknown"),
+            Pick::MadeUp(k) => made_up(f.family.clone(), u64::from(k) % (f.generation + 4)),
+            Pick::Forged(k) => made_up(fresh("forged"), u64::from(k) % (f.generation + 4)),
         }
     }
 
@@ -154,7 +171,7 @@ impl<'a, S: SessionStore> Run<'a, S> {
         self.log.push(line);
     }
 
-    fn check_rot(&mut self, h: &str, presented: &str, got: &RotateOutcome, want: Rot) {
+    fn check_rot(&mut self, h: &str, presented: &Token, got: &RotateOutcome, want: Rot) {
         let got_kind = match got {
             RotateOutcome::Rotated {
                 session,
@@ -162,7 +179,7 @@ impl<'a, S: SessionStore> Run<'a, S> {
             } => {
                 assert_eq!(session.handle, h, "rotated info handle");
                 assert_eq!(
-                    parent_hash, presented,
+                    *parent_hash, presented.hash,
                     "the new token descends from the presented one"
                 );
                 Rot::Rotated
@@ -179,18 +196,19 @@ impl<'a, S: SessionStore> Run<'a, S> {
         assert_eq!(
             got_kind,
             want,
-            "rotate {h} with {presented}; log:\n{}",
+            "rotate {h} with {presented:?}; log:\n{}",
             self.log.join("\n")
         );
     }
 
-    /// Applies `op` to the store and the model, and asserts they agree.
+    /// Applies `op` to the store and the model and compares their answers.
     pub async fn step(&mut self, op: &Op) {
         self.note(format!("{op:?}"));
         match *op {
             Op::Create { user, lifetime } => {
                 let handle = format!("{}-h{}", self.tag, self.handles.len());
                 let first = fresh("rt0");
+                let family = fresh("family");
                 let expires = self.model.now + u64::from(lifetime);
                 self.store
                     .create(NewSession {
@@ -199,6 +217,7 @@ impl<'a, S: SessionStore> Run<'a, S> {
                         tenant_id: "public".to_owned(),
                         payload: None,
                         refresh_hash: first.clone(),
+                        family_hash: family.clone(),
                         expires_at: at(expires),
                     })
                     .await
@@ -207,11 +226,16 @@ impl<'a, S: SessionStore> Run<'a, S> {
                     handle.clone(),
                     Family {
                         user,
+                        family: family.clone(),
                         head: first.clone(),
+                        generation: 0,
                         children: VecDeque::new(),
-                        retired: VecDeque::new(),
                         expires,
-                        issued: vec![first],
+                        issued: vec![Token {
+                            hash: first,
+                            generation: 0,
+                            family,
+                        }],
                     },
                 );
                 self.handles.push(handle);
@@ -223,14 +247,14 @@ impl<'a, S: SessionStore> Run<'a, S> {
             }
             Op::Promote { s, child } => {
                 let Some(h) = self.handle(s) else { return };
-                let parent = self.token(&h, Pick::Parent);
-                let child = self.token(&h, child);
+                let parent = self.token(&h, Pick::Parent).hash;
+                let child = self.token(&h, child).hash;
                 self.promote(&h, &parent, &child).await;
             }
             Op::PromoteAny { s, parent, child } => {
                 let Some(h) = self.handle(s) else { return };
-                let parent = self.token(&h, parent);
-                let child = self.token(&h, child);
+                let parent = self.token(&h, parent).hash;
+                let child = self.token(&h, child).hash;
                 self.promote(&h, &parent, &child).await;
             }
             Op::Race { s, pick, n } => {
@@ -316,30 +340,47 @@ impl<'a, S: SessionStore> Run<'a, S> {
         self.check_dead().await;
     }
 
-    async fn refresh(&mut self, h: &str, presented: &str, lifetime: u64) {
+    async fn refresh(&mut self, h: &str, presented: &Token, lifetime: u64) {
         if let Some(f) = self.model.live.get(h) {
-            if self.raced.contains(h) && f.would_evict(presented) {
+            if self.raced.contains(h) && f.would_evict(&presented.hash) {
                 return; // would evict racers, whose order only the store knows
             }
         }
         let child = fresh("child");
         let expires = self.model.now + lifetime;
-        let retired_before = self
-            .model
-            .live
-            .get(h)
-            .is_some_and(|f| f.retired.iter().any(|r| r == presented));
         let was_dead = self.model.dead.contains(h);
+        // What the session looked like before: for the invariants.
+        let now = self.model.now;
+        let before = self.model.live.get(h).map(|f| {
+            let behind_the_head = presented.family == f.family
+                && presented.generation <= f.generation
+                && presented.hash != f.head
+                && !f.children.contains(&presented.hash);
+            (
+                f.expires > now,
+                behind_the_head,
+                f.issued.contains(presented),
+            )
+        });
         let want = self.model.rotate(h, presented, &child, expires);
         let got = self
             .store
-            .rotate(h, presented, &child, at(expires))
+            .rotate(h, presented.presented(), &child, at(expires))
             .await
             .expect("rotate");
         self.check_rot(h, presented, &got, want);
-        // Invariant: theft only on real reuse of a rotated-away token.
-        if matches!(got, RotateOutcome::Theft { .. }) {
-            assert!(retired_before, "theft for a token that was never used");
+        let is_theft = matches!(got, RotateOutcome::Theft { .. });
+        let (alive, behind_the_head, genuine) = before.unwrap_or((false, false, false));
+        // Invariant: theft only with the family secret, at or behind the head.
+        if is_theft {
+            assert!(alive && behind_the_head, "theft for {presented:?}");
+        }
+        // Invariant: theft cannot be outrun: any genuine earlier token is theft.
+        if alive && behind_the_head && genuine {
+            assert!(
+                is_theft,
+                "a genuine earlier token must be theft: {presented:?}"
+            );
         }
         // Invariant: revoked stays revoked.
         if was_dead {
@@ -348,23 +389,23 @@ impl<'a, S: SessionStore> Run<'a, S> {
     }
 
     async fn promote(&mut self, h: &str, parent: &str, child: &str) {
-        if let Some(f) = self.model.live.get(h) {
-            if self.raced.contains(h) && f.head == parent && f.would_evict(child) {
-                return; // would evict racers, whose order only the store knows
-            }
+        if self.model.dead.contains(h) {
+            let got = self.store.promote(h, parent, child).await.expect("promote");
+            assert_eq!(
+                got,
+                PromoteOutcome::Unauthorised,
+                "a dead session came back"
+            );
+            return;
         }
-        let retired_before = self
-            .model
-            .live
-            .get(h)
-            .is_some_and(|f| f.retired.iter().any(|r| r == parent || r == child));
         let want = self.model.promote(h, parent, child);
         let got = self.store.promote(h, parent, child).await.expect("promote");
         assert_eq!(got, want, "promote {h}; log:\n{}", self.log.join("\n"));
-        if got == PromoteOutcome::Theft {
+        // Invariant: promotion never revokes.
+        if !matches!(got, PromoteOutcome::Unauthorised) {
             assert!(
-                retired_before,
-                "theft on promotion without a rotated-away token"
+                self.store.get(h).await.expect("get").is_some(),
+                "promotion revoked {h}"
             );
         }
     }
@@ -375,32 +416,30 @@ impl<'a, S: SessionStore> Run<'a, S> {
         // Preconditions that keep the model deterministic: the racers' children must not
         // evict one another (their order is up to the store).
         if let Some(f) = self.model.live.get(h) {
-            let evicts = if f.head == presented {
-                f.children.len() + n > MAX_CHILDREN
-            } else {
-                f.would_evict(&presented)
-            };
-            if evicts {
+            if f.head == presented.hash && f.children.len() + n > MAX_CHILDREN {
                 return;
             }
         }
-        let head_before = self.model.live.get(h).map(|f| f.head.clone());
-        let was_child = self
+        let head_before = self
             .model
             .live
             .get(h)
-            .is_some_and(|f| f.children.iter().any(|c| *c == presented));
+            .map(|f| (f.head.clone(), f.generation));
+        let was_child =
+            self.model.live.get(h).is_some_and(|f| {
+                f.family == presented.family && f.children.contains(&presented.hash)
+            });
         let children: Vec<String> = (0..n).map(|_| fresh("race")).collect();
         let expires = self.model.now + 1000;
         let futures = children
             .iter()
-            .map(|c| self.store.rotate(h, &presented, c, at(expires)));
+            .map(|c| self.store.rotate(h, presented.presented(), c, at(expires)));
         let results = futures_util::future::join_all(futures).await;
         let results: Vec<RotateOutcome> = results.into_iter().map(|r| r.expect("rotate")).collect();
 
         // Model: every serial order gives the same answers here (a head or a child
-        // presented: all rotate; retired: the first is theft and the rest find the session
-        // gone; otherwise all unauthorised). Only the order of the racers' children
+        // presented: all rotate; an earlier token: the first is theft and the rest find the
+        // session gone; otherwise all unauthorised). Only the order of the racers' children
         // differs, which matters only for eviction: the session is marked `raced` and ops
         // that would evict are skipped from then on.
         self.raced.insert(h.to_owned());
@@ -427,16 +466,33 @@ impl<'a, S: SessionStore> Run<'a, S> {
         );
 
         // Invariant: at most one live family head. If the racers presented a child, it
-        // was promoted exactly once: the old head is now a rotated-away token (theft),
-        // and all racers' children are valid children of the one new head.
+        // was promoted exactly once (one generation on), and all racers' children are the
+        // children of the one new head.
         if was_child && want.iter().all(|w| *w == Rot::Rotated) {
             let f = self.model.live.get(h).expect("live");
-            assert_eq!(f.head, presented);
-            assert_eq!(f.retired.back(), head_before.as_ref());
-            // All racers' children hang off the one new head.
+            assert_eq!(f.head, presented.hash);
+            let (_, generation_before) = head_before.expect("live before");
+            assert_eq!(f.generation, generation_before + 1, "promoted once");
             assert_eq!(f.children.len(), n);
             let racers: BTreeSet<&String> = children.iter().collect();
             assert_eq!(f.children.iter().collect::<BTreeSet<_>>(), racers);
+            // The store agrees: each racer's child promotes only by refresh now (several
+            // children), and the head is the presented child.
+            assert_eq!(
+                self.store
+                    .promote(h, &presented.hash, &children[0])
+                    .await
+                    .expect("promote"),
+                if n > 1 {
+                    PromoteOutcome::Deferred
+                } else {
+                    PromoteOutcome::Promoted
+                }
+            );
+            if n == 1 {
+                // Keep the model in step with the promotion just made.
+                self.model.promote(h, &presented.hash, &children[0]);
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use tower_session_refresh::store::{PromoteOutcome, MAX_CHILDREN, MAX_RETIRED};
+use tower_session_refresh::store::{Presented, PromoteOutcome, MAX_CHILDREN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rot {
@@ -12,15 +12,38 @@ pub(crate) enum Rot {
     Unauthorised,
 }
 
+/// A refresh token as a store sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Hex SHA-256 of the whole token.
+    pub hash: String,
+    /// The generation the token names.
+    pub generation: u64,
+    /// Hex SHA-256 of the family secret it carries.
+    pub family: String,
+}
+
+impl Token {
+    /// The token as [`SessionStore::rotate`](tower_session_refresh::store::SessionStore::rotate) takes it.
+    pub fn presented(&self) -> Presented<'_> {
+        Presented {
+            hash: &self.hash,
+            generation: self.generation,
+            family_hash: &self.family,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Family {
     pub(crate) user: u8,
+    pub(crate) family: String,
     pub(crate) head: String,
+    pub(crate) generation: u64,
     pub(crate) children: VecDeque<String>,
-    pub(crate) retired: VecDeque<String>,
     pub(crate) expires: u64,
     /// Every token ever issued for this session, oldest first.
-    pub(crate) issued: Vec<String>,
+    pub(crate) issued: Vec<Token>,
 }
 
 #[derive(Debug, Default)]
@@ -30,38 +53,20 @@ pub(crate) struct Model {
     /// Handles revoked, theft-revoked or expired: they must stay gone.
     pub(crate) dead: BTreeSet<String>,
     /// Issued tokens of dead sessions (presented later: still unauthorised).
-    pub(crate) dead_tokens: BTreeMap<String, Vec<String>>,
-}
-
-pub(crate) fn push_bounded(list: &mut VecDeque<String>, value: String, max: usize) {
-    if list.len() >= max {
-        list.pop_front();
-    }
-    list.push_back(value);
+    pub(crate) dead_tokens: BTreeMap<String, Vec<Token>>,
 }
 
 impl Family {
-    /// Promotion: `child` becomes head; its siblings, then the old head, are retired.
+    /// Promotion: `child` becomes head, one generation on, without children.
     pub(crate) fn promote(&mut self, child: &str) {
-        let old = std::mem::replace(&mut self.head, child.to_owned());
-        for sibling in std::mem::take(&mut self.children) {
-            if sibling != child {
-                push_bounded(&mut self.retired, sibling, MAX_RETIRED);
-            }
-        }
-        push_bounded(&mut self.retired, old, MAX_RETIRED);
+        child.clone_into(&mut self.head);
+        self.generation += 1;
+        self.children.clear();
     }
 
-    /// Whether presenting `token` (rotate) or promoting it would drop the oldest entry of
-    /// `children` or `retired`.
+    /// Whether presenting `token` would drop the oldest child.
     pub(crate) fn would_evict(&self, token: &str) -> bool {
-        if self.head == token {
-            self.children.len() >= MAX_CHILDREN
-        } else if self.children.iter().any(|c| c == token) {
-            self.retired.len() + self.children.len() > MAX_RETIRED
-        } else {
-            false
-        }
+        self.head == token && self.children.len() >= MAX_CHILDREN
     }
 }
 
@@ -88,7 +93,7 @@ impl Model {
     pub(crate) fn rotate(
         &mut self,
         handle: &str,
-        presented: &str,
+        presented: &Token,
         child: &str,
         expires: u64,
     ) -> Rot {
@@ -96,18 +101,28 @@ impl Model {
             return Rot::Unauthorised;
         }
         let f = self.live.get_mut(handle).expect("alive");
-        if f.head == presented {
-            push_bounded(&mut f.children, child.to_owned(), MAX_CHILDREN);
-        } else if f.children.iter().any(|c| c == presented) {
-            f.promote(presented);
+        if f.family != presented.family {
+            return Rot::Unauthorised;
+        }
+        if f.head == presented.hash {
+            if f.children.len() >= MAX_CHILDREN {
+                f.children.pop_front();
+            }
             f.children.push_back(child.to_owned());
-        } else if f.retired.iter().any(|r| r == presented) {
+        } else if f.children.iter().any(|c| *c == presented.hash) {
+            f.promote(&presented.hash);
+            f.children.push_back(child.to_owned());
+        } else if presented.generation <= f.generation {
             self.kill(handle);
             return Rot::Theft;
         } else {
             return Rot::Unauthorised;
         }
-        f.issued.push(child.to_owned());
+        f.issued.push(Token {
+            hash: child.to_owned(),
+            generation: presented.generation + 1,
+            family: f.family.clone(),
+        });
         f.expires = expires;
         Rot::Rotated
     }
@@ -119,14 +134,13 @@ impl Model {
         let f = self.live.get_mut(handle).expect("alive");
         if f.head == child {
             PromoteOutcome::AlreadyPromoted
-        } else if f.head == parent && f.children.iter().any(|c| c == child) {
+        } else if f.head != parent || !f.children.iter().any(|c| c == child) {
+            PromoteOutcome::Stale
+        } else if f.children.len() > 1 {
+            PromoteOutcome::Deferred
+        } else {
             f.promote(child);
             PromoteOutcome::Promoted
-        } else if f.retired.iter().any(|r| r == parent || r == child) {
-            self.kill(handle);
-            PromoteOutcome::Theft
-        } else {
-            PromoteOutcome::Unauthorised
         }
     }
 

@@ -11,20 +11,19 @@ pub enum Pick {
     Parent,
     /// Any child of the head (the one that reached the cookie jar).
     Child(u8),
-    /// Any token ever issued for the session (retired heads, dropped siblings, evicted).
+    /// Any token ever issued for the session (former heads, siblings, evicted children).
     Older(u8),
-    /// A token from `retired` (a former head or a sibling of a promoted child).
-    Retired(u8),
     /// The oldest child still held (the next to be dropped past 64).
     OldestChild,
-    /// The oldest token `retired` still holds (the next to be dropped).
-    OldestRetired,
-    /// The session's first token (dropped from `retired` after 32 more retirements).
+    /// The session's first token, however many rotations ago.
     Oldest,
     /// A token of another session.
     Foreign(u8),
-    /// A token nobody issued.
-    Unknown,
+    /// A token nobody issued, made with the session's family secret (only a holder of
+    /// one of its tokens can), at a generation from 0 to head + 3.
+    MadeUp(u8),
+    /// A token made up from the public handle: another family, any generation.
+    Forged(u8),
 }
 
 #[derive(Debug, Clone)]
@@ -57,7 +56,7 @@ pub enum Op {
         s: u8,
         n: u8,
     },
-    /// Uses each new child at once, `n` times (overflows `retired` past 32).
+    /// Uses each new child at once, `n` times (a chain of promotions).
     Chain {
         s: u8,
         n: u8,
@@ -85,13 +84,12 @@ fn pick() -> impl Strategy<Value = Pick> {
         4 => Just(Pick::Current),
         3 => Just(Pick::Parent),
         2 => any::<u8>().prop_map(Pick::Child),
-        3 => any::<u8>().prop_map(Pick::Older),
-        2 => any::<u8>().prop_map(Pick::Retired),
-        1 => Just(Pick::Oldest),
-        1 => Just(Pick::OldestRetired),
+        4 => any::<u8>().prop_map(Pick::Older),
+        2 => Just(Pick::Oldest),
         1 => Just(Pick::OldestChild),
         1 => any::<u8>().prop_map(Pick::Foreign),
-        1 => Just(Pick::Unknown),
+        1 => any::<u8>().prop_map(Pick::MadeUp),
+        1 => any::<u8>().prop_map(Pick::Forged),
     ]
 }
 
@@ -106,7 +104,7 @@ fn op(with_expire: bool) -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), pick(), pick()).prop_map(|(s, parent, child)| Op::PromoteAny { s, parent, child }),
         3 => (any::<u8>(), pick(), 2u8..5).prop_map(|(s, pick, n)| Op::Race { s, pick, n }),
         1 => (any::<u8>(), 1u8..70).prop_map(|(s, n)| Op::Fan { s, n }),
-        1 => (any::<u8>(), 1u8..40).prop_map(|(s, n)| Op::Chain { s, n }),
+        1 => (any::<u8>(), 1u8..=255).prop_map(|(s, n)| Op::Chain { s, n }),
         1 => any::<u8>().prop_map(|s| Op::Revoke { s }),
         1 => (0u8..3).prop_map(|user| Op::RevokeAll { user }),
         expire_weight => any::<u8>().prop_map(|s| Op::Expire { s }),
@@ -115,7 +113,6 @@ fn op(with_expire: bool) -> impl Strategy<Value = Op> {
     ]
 }
 
-/// A session's life: a create, then up to 59 random operations.
 pub fn ops(with_expire: bool) -> impl Strategy<Value = Vec<Op>> {
     (
         (0u8..3, 100u16..2000).prop_map(|(user, lifetime)| Op::Create { user, lifetime }),

@@ -282,12 +282,24 @@ impl HostConfig {
         let (candidate, raw) = if let Some(authority) = req.uri().authority() {
             // Absolute-form (HTTP/1.x) or :authority (HTTP/2, HTTP/3): the URI authority wins.
             let raw = authority.as_str().as_bytes();
+            // Only http and https name an origin server (RFC 9110 §4.2).
+            let scheme = req.uri().scheme_str().unwrap_or_default();
+            if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+                return Err(Rejected {
+                    kind: HostRejectionKind::UnsupportedScheme,
+                    value: scheme.as_bytes(),
+                });
+            }
             let c = parse_value(raw).map_err(|e| Rejected {
                 kind: HostRejectionKind::Malformed(e),
                 value: raw,
             })?;
             match (req.version(), host_header) {
-                (Version::HTTP_2 | Version::HTTP_3, Some(h)) => {
+                // RFC 9112 §3.2: an invalid Host field is a 400 whatever the target; and a
+                // Host naming another host than the target is refused in every version (RFC
+                // 9113 §8.3.1 for HTTP/2; in HTTP/1.x a client MUST send the same value),
+                // so an application reading `Host` sees the host the guard checked.
+                (_, Some(h)) => {
                     let hc = parse_value(h.as_bytes()).map_err(|e| Rejected {
                         kind: HostRejectionKind::Malformed(e),
                         value: h.as_bytes(),
@@ -300,7 +312,7 @@ impl HostConfig {
                     }
                 }
                 // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400, even in
-                // absolute-form; the Host value itself is ignored.
+                // absolute-form.
                 (Version::HTTP_11, None) => {
                     return Err(Rejected {
                         kind: HostRejectionKind::MissingHost,

@@ -25,9 +25,10 @@ use crate::{presized_extensions, DomainError, SharedDomain};
 ///    holds for the request: the `host=` of the last element of `Forwarded` (RFC 7239), else
 ///    the last element of `X-Forwarded-Host` (the values added by the proxy next to us).
 ///    Otherwise both headers are ignored, not checked.
-/// 2. The authority of the request target, when there is one: absolute-form in HTTP/1.x
-///    (the `Host` header is then ignored, RFC 9112 §3.2.2) or `:authority` in HTTP/2 and
-///    HTTP/3, where a `Host` header that names another host is malformed (400).
+/// 2. The authority of the request target, when there is one: absolute-form in HTTP/1.x or
+///    `:authority` in HTTP/2 and HTTP/3. Its scheme must be `http` or `https`, and a `Host`
+///    header, if sent, must be valid (RFC 9112 §3.2) and name the same host (port aside),
+///    else 400: an application that reads `Host` then sees the host the guard checked.
 /// 3. The `Host` header. An HTTP/1.1 request without `Host`, or any request with more than
 ///    one `Host` line, or an empty `Host`, is a 400.
 ///
@@ -263,8 +264,10 @@ impl HostGuardLayer {
     /// ```
     /// # use tower_domain_guard::{HostGuardLayer, HostRejectionKind};
     /// let layer = HostGuardLayer::for_domain("example.com")?;
+    /// let req = http::Request::builder().uri("https://api.example.com/").header("host", "api.example.com").body(())?;
+    /// assert!(layer.check(&req).is_ok()); // absolute-form: the target's authority is checked
     /// let req = http::Request::builder().uri("https://api.example.com/").header("host", "x").body(())?;
-    /// assert!(layer.check(&req).is_ok()); // absolute-form: the target's authority wins
+    /// assert_eq!(layer.check(&req).unwrap_err().kind(), HostRejectionKind::AuthorityMismatch);
     /// let req = http::Request::builder().uri("/").body(())?;
     /// assert_eq!(layer.check(&req).unwrap_err().kind(), HostRejectionKind::MissingHost);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -32,8 +32,11 @@ pub enum HostRejectionKind {
     MissingHost,
     /// More than one `Host` header line (400).
     DuplicateHost,
-    /// An HTTP/2 or HTTP/3 `Host` header that names another host than `:authority` (400).
+    /// A `Host` header that names another host than the request target's authority
+    /// (`:authority` in HTTP/2 and HTTP/3, an absolute-form target in HTTP/1.x) (400).
     AuthorityMismatch,
+    /// A request target whose scheme is neither `http` nor `https` (400).
+    UnsupportedScheme,
     /// The host (from `Host`, the request target or a trusted forwarded header) is not a
     /// well-formed host (400).
     Malformed(HostSyntaxError),
@@ -75,7 +78,10 @@ impl fmt::Display for HostRejectionKind {
         match self {
             Self::MissingHost => f.write_str("missing Host header"),
             Self::DuplicateHost => f.write_str("more than one Host header"),
-            Self::AuthorityMismatch => f.write_str("Host header differs from :authority"),
+            Self::AuthorityMismatch => {
+                f.write_str("Host header differs from the target's authority")
+            }
+            Self::UnsupportedScheme => f.write_str("request target scheme is not http or https"),
             Self::Malformed(e) => write!(f, "malformed host: {e}"),
             Self::MalformedForwarded(e) => write!(f, "malformed forwarded host: {e}"),
             Self::OutsideDomain => f.write_str("host outside the shared domain"),

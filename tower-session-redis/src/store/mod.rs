@@ -8,14 +8,18 @@ use std::{
 use ::redis::{aio::ConnectionManager, RedisError, Script, Value};
 use serde_json::{Map, Value as Json};
 use tower_session_refresh::store::{
-    NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
-    StoreErrorKind, StoreFuture, MAX_CHILDREN, MAX_RETIRED,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
+    StoreErrorKind, StoreFuture, MAX_CHILDREN,
 };
 
 use crate::connection::{store_error, LazyConnection};
 
 /// The session layout version written in field `v`.
-const LAYOUT_VERSION: &str = "1";
+const LAYOUT_VERSION: &str = "2";
+
+/// The layout before the family secret (a bounded `retired` list): refused, see
+/// [`RedisStore`].
+const OLD_LAYOUT_VERSION: &str = "1";
 
 /// The fields [`parse_info`] reads, in its order.
 const INFO_FIELDS: [&str; 5] = ["v", "u", "t", "p", "e"];
@@ -93,25 +97,34 @@ impl RedisStoreConfig {
 ///
 /// *Why not one slot per user* (user id as the hash tag of both keys, so one script could
 /// update session and index together): the refresh route knows only the handle (the
-/// refresh token is `<handle>.<secret>`), so the handle would have to carry the user's
+/// refresh token starts with `<handle>.`), so the handle would have to carry the user's
 /// tag, which puts a user-derived value into every token and cookie and lets the store
 /// dictate how handles are made. And the index would gain nothing a refresh needs: with
 /// the score slack below, a refresh does not touch it at all. The price of two slots is
 /// that the index is advisory (next section); it is never trusted for authorisation.
 ///
-/// The session hash holds no secrets, only SHA-256 hex of refresh tokens:
+/// The session hash holds no secrets, only SHA-256 hex of refresh tokens and of the
+/// session's family secret; its size does not grow with the number of rotations:
 ///
 /// | field | meaning |
 /// |---|---|
-/// | `v` | layout version, `1`; any other version is refused as [`StoreErrorKind::Corrupt`] |
+/// | `v` | layout version, `2` (see below for `1`); any other version is refused as [`StoreErrorKind::Corrupt`] |
 /// | `u` | user id |
 /// | `t` | tenant id |
 /// | `p` | access-token payload, JSON object (absent: none) |
+/// | `f` | hash of the family secret every refresh token of the session carries |
 /// | `h` | hash of the head (current, promoted) refresh token |
-/// | `c` | JSON array of the head's unused children (at most [`MAX_CHILDREN`]) |
-/// | `r` | JSON array of retired hashes: former heads and the siblings of promoted children (at most [`MAX_RETIRED`], oldest dropped first) |
+/// | `g` | generation of the head (decimal; 0 at creation) |
+/// | `c` | JSON array of the head's unused children, all of generation `g` + 1 (at most [`MAX_CHILDREN`]) |
 /// | `e` | expiry, ms since the Unix epoch |
 /// | `x` | the score this session has in its user index (never below `e`) |
+///
+/// Layout `1` (before 0.1 was released: a bounded list of retired hashes, refresh tokens
+/// without generation and family) is not read: rotation and promotion refuse such a
+/// session as unauthorised and log a warning (its refresh tokens have the old two-part
+/// format, which the refresh service refuses as malformed, so its user signs in again);
+/// [`get`](SessionStore::get) and [`list`](SessionStore::list) do not return it; revocation
+/// deletes it; otherwise it expires with its refresh token.
 ///
 /// # Round trips, and the user index
 ///
@@ -333,9 +346,10 @@ impl RedisStore {
             ("v", LAYOUT_VERSION.to_owned()),
             ("u", session.user_id.clone()),
             ("t", session.tenant_id.clone()),
+            ("f", session.family_hash.clone()),
             ("h", session.refresh_hash.clone()),
+            ("g", "0".to_owned()),
             ("c", "[]".to_owned()),
-            ("r", "[]".to_owned()),
             ("e", expires.to_string()),
             ("x", expires.to_string()),
         ];
@@ -367,7 +381,7 @@ impl RedisStore {
     async fn do_rotate(
         &self,
         handle: &str,
-        presented: &str,
+        presented: Presented<'_>,
         new_child: &str,
         expires_at: SystemTime,
     ) -> Result<RotateOutcome, StoreError> {
@@ -376,17 +390,22 @@ impl RedisStore {
         let expires = millis(expires_at);
         let horizon = expires.saturating_add(millis_of(self.inner.config.index_slack));
         let mut call = self.inner.scripts.rotate.key(&key);
-        call.arg(presented)
+        call.arg(presented.hash)
+            .arg(presented.generation)
+            .arg(presented.family_hash)
             .arg(new_child)
             .arg(expires)
             .arg(millis(SystemTime::now()))
             .arg(MAX_CHILDREN)
-            .arg(MAX_RETIRED)
             .arg(horizon);
         let reply: Vec<Value> = self.run(call.invoke_async(&mut connection)).await?;
         let mut reply = reply.into_iter();
         match code(reply.next())? {
             0 | 1 => Ok(RotateOutcome::Unauthorised),
+            4 => {
+                warn_old_layout(handle);
+                Ok(RotateOutcome::Unauthorised)
+            }
             2 => {
                 let user_id = string(reply.next())?;
                 self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
@@ -418,7 +437,7 @@ impl RedisStore {
                         payload,
                         expires_at,
                     },
-                    parent_hash: presented.to_owned(),
+                    parent_hash: presented.hash.to_owned(),
                 })
             }
             _ => Err(corrupt("unexpected rotate reply")),
@@ -434,21 +453,17 @@ impl RedisStore {
         let mut connection = self.connection().await?;
         let key = self.session_key(handle);
         let mut call = self.inner.scripts.promote.key(&key);
-        call.arg(parent)
-            .arg(child)
-            .arg(millis(SystemTime::now()))
-            .arg(MAX_RETIRED);
+        call.arg(parent).arg(child).arg(millis(SystemTime::now()));
         let reply: Vec<Value> = self.run(call.invoke_async(&mut connection)).await?;
-        let mut reply = reply.into_iter();
-        match code(reply.next())? {
+        match code(reply.into_iter().next())? {
             0 => Ok(PromoteOutcome::Unauthorised),
             1 => Ok(PromoteOutcome::Promoted),
             2 => Ok(PromoteOutcome::AlreadyPromoted),
-            3 => {
-                let user_id = string(reply.next())?;
-                self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
-                    .await;
-                Ok(PromoteOutcome::Theft)
+            3 => Ok(PromoteOutcome::Deferred),
+            4 => Ok(PromoteOutcome::Stale),
+            5 => {
+                warn_old_layout(handle);
+                Ok(PromoteOutcome::Unauthorised)
             }
             _ => Err(corrupt("unexpected promote reply")),
         }
@@ -558,7 +573,7 @@ impl SessionStore for RedisStore {
     fn rotate<'a>(
         &'a self,
         handle: &'a str,
-        presented: &'a str,
+        presented: Presented<'a>,
         new_child: &'a str,
         expires_at: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome> {
@@ -601,6 +616,14 @@ fn millis(time: SystemTime) -> u64 {
 
 fn millis_of(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn warn_old_layout(handle: &str) {
+    tracing::warn!(
+        session_handle = handle,
+        "session of store layout 1 (written before the refresh-token family secret) refused; \
+         its user must sign in again"
+    );
 }
 
 fn corrupt(what: &'static str) -> StoreError {
@@ -652,6 +675,13 @@ fn parse_info(
     ) else {
         return Ok(None);
     };
+    if version == OLD_LAYOUT_VERSION {
+        tracing::debug!(
+            session_handle = handle,
+            "session of store layout 1 is not read"
+        );
+        return Ok(None);
+    }
     if version != LAYOUT_VERSION {
         return Err(corrupt("unknown session layout version"));
     }

@@ -6,7 +6,8 @@
 local key = KEYS[1]
 local f = redis.call('HMGET', key, 'v', 'e', 'u')
 if not f[1] then return {0} end
-if f[1] ~= '1' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
+-- Layout 1 sessions (refused everywhere else) can still be revoked.
+if f[1] ~= '1' and f[1] ~= '2' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
 local e = tonumber(f[2])
 if not e or type(f[3]) ~= 'string' then return redis.error_reply('TSR_CORRUPT malformed session') end
 if ARGV[2] == '1' and f[3] ~= ARGV[3] then return {0} end

@@ -1,10 +1,11 @@
 -- Replace the payload of one live session.
 -- KEYS[1] session key; ARGV[1] payload (JSON object); ARGV[2] now (ms).
--- Returns 1 when updated, 0 when there is no live session.
+-- Returns 1 when updated, 0 when there is no live session (or one of layout 1, refused).
 local key = KEYS[1]
 local f = redis.call('HMGET', key, 'v', 'e')
 if not f[1] then return 0 end
-if f[1] ~= '1' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
+if f[1] == '1' then return 0 end
+if f[1] ~= '2' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
 local e = tonumber(f[2])
 if not e then return redis.error_reply('TSR_CORRUPT malformed session') end
 if e <= tonumber(ARGV[2]) then

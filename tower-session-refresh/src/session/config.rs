@@ -141,6 +141,7 @@ pub(crate) struct ConfigInner {
     pub(crate) issuer: Option<String>,
     pub(crate) tenant: String,
     pub(crate) signout_path: String,
+    pub(crate) max_user_id_bytes: usize,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -173,6 +174,7 @@ impl SessionConfig {
             verifier: None,
             store: None,
             keys_may_be_pending: false,
+            max_user_id_bytes: DEFAULT_MAX_USER_ID_BYTES,
         }
     }
 
@@ -254,7 +256,11 @@ pub struct SessionConfigBuilder {
     verifier: Option<AccessTokenVerifier>,
     store: Option<Arc<dyn SessionStore>>,
     keys_may_be_pending: bool,
+    max_user_id_bytes: usize,
 }
+
+/// The default of [`SessionConfigBuilder::max_user_id_bytes`].
+pub const DEFAULT_MAX_USER_ID_BYTES: usize = 256;
 
 impl fmt::Debug for SessionConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -334,6 +340,17 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// The longest user id a session is created for, in bytes (default
+    /// [`DEFAULT_MAX_USER_ID_BYTES`], 256: UUIDs, e-mail addresses and most external ids).
+    /// The user id travels twice in every access token (`sub`, `rsub`) and once in the
+    /// `front-token`, and is kept in the store: a longer one is refused by
+    /// [`SessionManager::create`](super::SessionManager::create) before anything is issued
+    /// or stored. The payload is bounded by the access token it makes: see `create`.
+    pub fn max_user_id_bytes(mut self, max: usize) -> Self {
+        self.max_user_id_bytes = max;
+        self
+    }
+
     /// Validates everything.
     pub fn build(self) -> Result<SessionConfig, SessionConfigError> {
         if self.access_lifetime < Duration::from_secs(1)
@@ -382,6 +399,7 @@ impl SessionConfigBuilder {
                 keys_may_be_pending: self.keys_may_be_pending,
                 issuer,
                 tenant: "public".to_owned(),
+                max_user_id_bytes: self.max_user_id_bytes,
             }),
         })
     }

@@ -50,16 +50,66 @@ pub(crate) enum Rejection {
     InvalidClaims(Vec<ClaimValidationError>),
     /// 503: the store or the key source failed. Nothing is cleared.
     Unavailable(&'static str),
+    /// A request refused without signing anyone out: not the session-expired status
+    /// (the SDK keeps its session on any other error), nothing cleared, `message` as the
+    /// body. 400 for ambiguous credentials (two refresh cookies, two `Authorization` or
+    /// `anti-csrf` headers), 431 for a `Cookie` header over the limit.
+    Refused {
+        status: StatusCode,
+        message: &'static str,
+    },
     /// 500: the `SessionCookieLayer` is not installed (a setup error, never caused by input).
     LayerMissing,
 }
 
 pub(crate) const MSG_TRY_REFRESH: &str = "try refresh token";
+/// [`SessionError::TooLarge`]'s `what` for the user id.
+pub(crate) const USER_ID: &str = "user id";
+/// [`SessionError::TooLarge`]'s `what` for the access token.
+pub(crate) const ACCESS_TOKEN: &str = "access token";
 pub(crate) const MSG_UNAUTHORISED: &str = "unauthorised";
 pub(crate) const MSG_THEFT: &str = "token theft detected";
 pub(crate) const MSG_INVALID_CLAIM: &str = "invalid claim";
 pub(crate) const MSG_LAYER_MISSING: &str =
     "SessionCookieLayer is not installed around this service";
+
+impl Rejection {
+    /// 400: two refresh cookies, and which one is current cannot be known.
+    pub(crate) const DUPLICATE_REFRESH_COOKIES: Rejection = Rejection::Refused {
+        status: StatusCode::BAD_REQUEST,
+        message: "duplicate refresh token cookies",
+    };
+    /// 400: two session cookies of one kind, and no older cookie domain to clear one.
+    pub(crate) const DUPLICATE_COOKIES: Rejection = Rejection::Refused {
+        status: StatusCode::BAD_REQUEST,
+        message: "duplicate session cookies",
+    };
+    /// 400: which `Authorization` header holds the session is ambiguous.
+    pub(crate) const DUPLICATE_AUTHORIZATION: Rejection = Rejection::Refused {
+        status: StatusCode::BAD_REQUEST,
+        message: "more than one Authorization header",
+    };
+    /// 400: which `anti-csrf` header to check is ambiguous.
+    pub(crate) const DUPLICATE_ANTI_CSRF: Rejection = Rejection::Refused {
+        status: StatusCode::BAD_REQUEST,
+        message: "more than one anti-csrf header",
+    };
+
+    /// 431: the `Cookie` headers are over the limit, so no session cookie was read. Logged
+    /// at warn: cookies another subdomain set for the shared domain (a "cookie bomb") are
+    /// the usual cause, and the user cannot fix it from the page.
+    pub(crate) fn cookie_header_too_large(tokens: &SessionTokens) -> Rejection {
+        tracing::warn!(
+            limit = tokens.config().max_cookie_header_bytes(),
+            "Cookie headers over max_cookie_header_bytes: session cookies not read, answering 431; \
+             cookies set for the shared domain by another subdomain (a cookie bomb) are the usual cause"
+        );
+        Rejection::Refused {
+            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            message: "Cookie header too large: session cookies not read",
+        }
+    }
+}
 
 impl Rejection {
     /// Records the clearing this rejection implies on the request's handle.
@@ -87,6 +137,9 @@ impl Rejection {
             Rejection::Unavailable(why) => {
                 tracing::warn!(reason = *why, "session check unavailable; answering 503");
             }
+            Rejection::Refused { status, message } => {
+                tracing::debug!(%status, reason = *message, "session request refused");
+            }
             Rejection::LayerMissing => tracing::error!(MSG_LAYER_MISSING),
             Rejection::Theft | Rejection::InvalidClaims(_) => {}
         }
@@ -96,6 +149,16 @@ impl Rejection {
             Rejection::Theft => (StatusCode::UNAUTHORIZED, 16, MSG_THEFT),
             Rejection::InvalidClaims(_) => (StatusCode::FORBIDDEN, 7, MSG_INVALID_CLAIM),
             Rejection::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, 14, *why),
+            // RESOURCE_EXHAUSTED for the oversized header, INVALID_ARGUMENT otherwise.
+            Rejection::Refused { status, message } => (
+                *status,
+                if *status == StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE {
+                    8
+                } else {
+                    3
+                },
+                *message,
+            ),
             Rejection::LayerMissing => (StatusCode::INTERNAL_SERVER_ERROR, 13, MSG_LAYER_MISSING),
         };
         if grpc {
@@ -150,8 +213,9 @@ pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
 /// Why a [`SessionManager`](super::SessionManager) call failed.
 ///
 /// With the `axum` feature it is an `IntoResponse`: 503 for store errors (nothing is
-/// cleared), 401 `unauthorised` for an unknown session, 400 for a protected claim name,
-/// 500 otherwise; always `{"message": …}` without details.
+/// cleared), 401 `unauthorised` for an unknown session, 400 for a protected claim name or
+/// a user id or payload over its limit, 500 otherwise; always `{"message": …}` without
+/// details.
 ///
 /// ```
 /// use tower_session_refresh::session::SessionError;
@@ -176,6 +240,15 @@ pub enum SessionError {
     /// The system random number generator failed.
     #[error("the system random number generator failed")]
     Random,
+    /// The user id, or the access token the payload makes, is over its limit: nothing was
+    /// issued or stored.
+    #[error("{what} over its limit of {limit} bytes")]
+    TooLarge {
+        /// What was too large (`"user id"`, `"access token"`).
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl From<TokenError> for SessionError {
@@ -196,7 +269,9 @@ impl SessionError {
     /// ```
     pub fn status(&self) -> StatusCode {
         match self {
-            SessionError::ProtectedClaim(_) => StatusCode::BAD_REQUEST,
+            SessionError::ProtectedClaim(_) | SessionError::TooLarge { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             SessionError::UnknownSession => StatusCode::UNAUTHORIZED,
             SessionError::Store(_) | SessionError::Token(TokenError::NoSigningKey) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -210,6 +285,8 @@ impl SessionError {
     pub fn to_response(&self) -> Response<Bytes> {
         let message = match self {
             SessionError::ProtectedClaim(_) => "the payload uses a protected claim name",
+            SessionError::TooLarge { what: USER_ID, .. } => "user id too long",
+            SessionError::TooLarge { .. } => "access token payload too large",
             SessionError::UnknownSession => MSG_UNAUTHORISED,
             SessionError::Store(_) => "session store unavailable",
             SessionError::Token(TokenError::NoSigningKey) => "signing keys unavailable",

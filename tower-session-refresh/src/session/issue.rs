@@ -52,29 +52,107 @@ pub(crate) fn new_handle() -> Result<String, ring::error::Unspecified> {
     ))
 }
 
-/// A new refresh token for `handle`: `<handle>.<256-bit secret, base64url>`.
-pub(crate) fn new_refresh_token(handle: &str) -> Result<String, ring::error::Unspecified> {
+/// The largest generation a refresh token may name: 15 decimal digits, below 2^53, so that
+/// every store (Lua numbers in Redis, `bigint` in SQL) compares it exactly. At one refresh
+/// a second, that is 31 million years.
+const MAX_GENERATION_DIGITS: usize = 15;
+
+/// A session's first refresh token: a new family secret (256 bits) and generation 0.
+pub(crate) fn first_refresh_token(handle: &str) -> Result<String, ring::error::Unspecified> {
+    let family = random::<32>()?;
+    let mut encoded = String::with_capacity(43);
+    URL_SAFE_NO_PAD.encode_string(family, &mut encoded);
+    refresh_token(handle, 0, &encoded)
+}
+
+/// The refresh token that follows `presented`: same handle and family, the next generation,
+/// a new token secret.
+pub(crate) fn next_refresh_token(
+    presented: &RefreshToken<'_>,
+) -> Result<String, ring::error::Unspecified> {
+    refresh_token(presented.handle, presented.generation + 1, presented.family)
+}
+
+/// `<handle>.<generation>.<family secret>.<token secret>` (secrets: 256 bits, base64url).
+fn refresh_token(
+    handle: &str,
+    generation: u64,
+    family: &str,
+) -> Result<String, ring::error::Unspecified> {
     let secret = random::<32>()?;
-    let mut token = String::with_capacity(handle.len() + 44);
+    let mut token = String::with_capacity(handle.len() + 16 + 2 * 44);
     token.push_str(handle);
+    token.push('.');
+    token.push_str(&generation.to_string());
+    token.push('.');
+    token.push_str(family);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(secret, &mut token);
     Ok(token)
 }
 
-/// The session handle of a well-formed refresh token (`<handle>.<43 base64url chars>`).
-pub(crate) fn refresh_token_handle(token: &str) -> Option<&str> {
-    let (handle, secret) = token.rsplit_once('.')?;
+/// A well-formed refresh token, split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RefreshToken<'a> {
+    pub(crate) handle: &'a str,
+    pub(crate) generation: u64,
+    /// The family secret, base64url (as carried; only its hash reaches a store).
+    family: &'a str,
+}
+
+impl RefreshToken<'_> {
+    /// The hash of the family secret, as the store keeps it (hex SHA-256, domain-separated
+    /// from token hashes).
+    pub(crate) fn family_hash(&self) -> String {
+        family_hash(self.family)
+    }
+}
+
+/// Hex SHA-256 of a family secret, with a domain-separation prefix.
+pub(crate) fn family_hash(family: &str) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(b"tower-session-refresh family v1\0");
+    ctx.update(family.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in ctx.finish().as_ref() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Splits a refresh token `<handle>.<generation>.<family>.<secret>`: a handle of 1 to 128
+/// URL-safe characters, a canonical decimal generation (no leading zero, at most
+/// 15 digits), two 43-character base64url secrets. Anything else is `None` (malformed).
+pub(crate) fn parse_refresh_token(token: &str) -> Option<RefreshToken<'_>> {
+    let mut parts = token.split('.');
+    let (handle, generation, family, secret) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let url_safe = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
     let well_formed = !handle.is_empty()
         && handle.len() <= 128
-        && handle
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && url_safe(handle)
+        && !generation.is_empty()
+        && generation.len() <= MAX_GENERATION_DIGITS
+        && generation.bytes().all(|b| b.is_ascii_digit())
+        && (generation == "0" || !generation.starts_with('0'))
+        && family.len() == 43
+        && url_safe(family)
         && secret.len() == 43
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    well_formed.then_some(handle)
+        && url_safe(secret);
+    if !well_formed {
+        return None;
+    }
+    Some(RefreshToken {
+        handle,
+        generation: generation.parse().ok()?,
+        family,
+    })
 }
 
 /// The `VIA_TOKEN` anti-CSRF token that belongs to a refresh token: derived from it
@@ -129,14 +207,51 @@ mod tests {
         let handle = new_handle().expect("rng");
         assert_eq!(handle.len(), 36);
         assert_eq!(&handle[14..15], "4");
-        let token = new_refresh_token(&handle).expect("rng");
-        assert_eq!(refresh_token_handle(&token), Some(handle.as_str()));
-        assert_eq!(refresh_token_handle("nohandle"), None);
-        assert_eq!(refresh_token_handle(".abc"), None);
-        assert_eq!(refresh_token_handle(&format!("{handle}.short")), None);
-        assert_ne!(
-            anti_csrf_for(&token),
-            anti_csrf_for(&new_refresh_token(&handle).expect("rng"))
+        let first = first_refresh_token(&handle).expect("rng");
+        let parsed = parse_refresh_token(&first).expect("well formed");
+        assert_eq!(parsed.handle, handle);
+        assert_eq!(parsed.generation, 0);
+        let next = next_refresh_token(&parsed).expect("rng");
+        let next_parsed = parse_refresh_token(&next).expect("well formed");
+        assert_eq!(next_parsed.generation, 1);
+        assert_eq!(
+            next_parsed.family_hash(),
+            parsed.family_hash(),
+            "one family"
         );
+        assert_ne!(next, first);
+        let other = parse_refresh_token(&first_refresh_token(&handle).expect("rng"))
+            .expect("well formed")
+            .family_hash();
+        assert_ne!(other, parsed.family_hash(), "a new family per session");
+        assert_ne!(
+            parsed.family_hash(),
+            crate::token::refresh_token_hash(parsed.family),
+            "family hashes are domain-separated"
+        );
+
+        let b = "A".repeat(43);
+        for bad in [
+            "nohandle".to_owned(),
+            format!("{handle}.{b}"),
+            format!(".0.{b}.{b}"),
+            format!("{handle}..{b}.{b}"),
+            format!("{handle}.01.{b}.{b}"),
+            format!("{handle}.-1.{b}.{b}"),
+            format!("{handle}.1x.{b}.{b}"),
+            format!("{handle}.{}.{b}.{b}", "9".repeat(16)),
+            format!("{handle}.0.{b}.short"),
+            format!("{handle}.0.{b}A.{b}"),
+            format!("{handle}.0.{b}.{b}.x"),
+            format!("{handle}.0.{}.{b}", "+".repeat(43)),
+        ] {
+            assert_eq!(parse_refresh_token(&bad), None, "{bad}");
+        }
+        let max = format!("{handle}.{}.{b}.{b}", "9".repeat(15));
+        assert_eq!(
+            parse_refresh_token(&max).map(|t| t.generation),
+            Some(999_999_999_999_999)
+        );
+        assert_ne!(anti_csrf_for(&first), anti_csrf_for(&next));
     }
 }

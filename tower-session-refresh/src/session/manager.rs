@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use tower_session_cookie::{ClearScope, SessionTokens, TransferMethod};
 
 use super::config::{AntiCsrf, SessionConfig, SessionConfigError};
-use super::error::SessionError;
+use super::error::{SessionError, ACCESS_TOKEN, USER_ID};
 use super::issue;
 use super::store::{NewSession, SessionInfo, SessionStore};
 use super::verify::Session;
@@ -73,6 +73,23 @@ impl fmt::Debug for SessionManager {
     }
 }
 
+/// What a refresh adds to an access token: `parentRefreshTokenHash1` goes from `null` to
+/// 64 hex digits in quotes (62 more JSON bytes, at most 84 more base64url characters). The
+/// other claims keep their size (`iat`/`exp` have ten digits until 2286).
+const REFRESH_GROWTH: usize = 84;
+
+/// Refuses an access token that the verifiers would refuse, now or once refreshed.
+fn check_token_size(config: &SessionConfig, access: &str) -> Result<(), SessionError> {
+    let limit = config.verifier().max_token_bytes();
+    if access.len() + REFRESH_GROWTH > limit {
+        return Err(SessionError::TooLarge {
+            what: ACCESS_TOKEN,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// A payload argument: a JSON object, or `null` / nothing for an empty payload.
 fn payload_map(payload: Value) -> Result<Map<String, Value>, SessionError> {
     match payload {
@@ -112,17 +129,41 @@ impl SessionManager {
     ///
     /// `payload` is a JSON object (or `null`) merged into the access token; protected claim
     /// names (`sub`, `exp`, `sessionHandle`, …) are refused.
+    ///
+    /// Sizes are bounded before anything is issued or stored, with
+    /// [`SessionError::TooLarge`] (400): the user id by
+    /// [`max_user_id_bytes`](super::SessionConfigBuilder::max_user_id_bytes), and the
+    /// payload by the access token it makes, which must stay within the verifier's
+    /// [`max_token_bytes`](crate::token::VerifierBuilder::max_token_bytes) (default 8 KiB)
+    /// with room for what a refresh adds, so no token is issued that a verifier refuses.
+    /// Keep the same limit on verify-only servers. Cookies over 4 KiB are dropped by
+    /// browsers: in cookie mode keep payloads well below the token limit.
     pub async fn create(
         &self,
         tokens: &SessionTokens,
         user_id: &str,
         payload: Value,
     ) -> Result<Session, SessionError> {
-        let payload = payload_map(payload)?;
         let config = &self.inner.config;
+        let limit = config.inner.max_user_id_bytes;
+        if user_id.len() > limit {
+            tracing::debug!(
+                len = user_id.len(),
+                limit,
+                "user id too long; no session created"
+            );
+            return Err(SessionError::TooLarge {
+                what: USER_ID,
+                limit,
+            });
+        }
+        let payload = payload_map(payload)?;
         let handle = issue::new_handle().map_err(|_| SessionError::Random)?;
-        let refresh = issue::new_refresh_token(&handle).map_err(|_| SessionError::Random)?;
+        let refresh = issue::first_refresh_token(&handle).map_err(|_| SessionError::Random)?;
         let refresh_hash = refresh_token_hash(&refresh);
+        let family_hash = issue::parse_refresh_token(&refresh)
+            .ok_or(SessionError::Random)?
+            .family_hash();
         let refresh_expires = SystemTime::now() + config.refresh_token_lifetime();
 
         let mut claims = AccessTokenClaims::new(
@@ -140,6 +181,7 @@ impl SessionManager {
             claims.anti_csrf_token = Some(issue::anti_csrf_for(&refresh));
         }
         let access = self.inner.keys.sign(&claims)?;
+        check_token_size(config, &access)?;
 
         self.inner
             .store
@@ -149,6 +191,7 @@ impl SessionManager {
                 tenant_id: config.inner.tenant.clone(),
                 payload: Some(payload),
                 refresh_hash,
+                family_hash,
                 expires_at: refresh_expires,
             })
             .await?;
@@ -166,25 +209,28 @@ impl SessionManager {
 
     /// Replaces the session's payload: in the store (so refreshes keep it) and in a new
     /// access token sent in this response (with a `front-token`; the SDK fires
-    /// `ACCESS_TOKEN_PAYLOAD_UPDATED`). The new token keeps the old one's expiry.
+    /// `ACCESS_TOKEN_PAYLOAD_UPDATED`). The new token keeps the old one's expiry. A
+    /// payload whose token would be over the limit (see [`create`](Self::create)) is
+    /// refused with [`SessionError::TooLarge`], and the stored one is kept.
     pub async fn update_payload(
         &self,
         session: &Session,
         payload: Value,
     ) -> Result<Session, SessionError> {
         let payload = payload_map(payload)?;
+        let mut claims = session.claims().clone();
+        claims.payload = payload.clone();
+        claims.iat = issue::now_secs();
+        let access = self.inner.keys.sign(&claims)?;
+        check_token_size(&self.inner.config, &access)?;
         let updated = self
             .inner
             .store
-            .update_payload(session.handle(), payload.clone())
+            .update_payload(session.handle(), payload)
             .await?;
         if !updated {
             return Err(SessionError::UnknownSession);
         }
-        let mut claims = session.claims().clone();
-        claims.payload = payload;
-        claims.iat = issue::now_secs();
-        let access = self.inner.keys.sign(&claims)?;
         let method: TransferMethod = session.transfer_method();
         issue::write_access(session.tokens(), method, access, &claims);
         Ok(Session::new(

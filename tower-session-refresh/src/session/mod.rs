@@ -100,7 +100,8 @@ pub use self::axum::NoSession;
 pub use body::{JsonBody, SessionBody};
 pub use config::{
     AntiCsrf, SessionConfig, SessionConfigBuilder, SessionConfigError,
-    DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_REFRESH_TOKEN_LIFETIME, MAX_ACCESS_TOKEN_LIFETIME,
+    DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_MAX_USER_ID_BYTES, DEFAULT_REFRESH_TOKEN_LIFETIME,
+    MAX_ACCESS_TOKEN_LIFETIME,
 };
 pub use error::{ClaimValidationError, SessionError};
 pub use manager::SessionManager;

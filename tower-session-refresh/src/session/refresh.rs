@@ -18,7 +18,7 @@ use super::body::JsonBody;
 use super::config::{AntiCsrf, SessionConfig, SessionConfigError};
 use super::error::{is_grpc, json_response, Rejection};
 use super::issue;
-use super::store::{RotateOutcome, SessionStore};
+use super::store::{Presented, RotateOutcome, SessionStore};
 use super::verify::BoxFuture;
 use crate::keys::KeySet;
 use crate::token::{refresh_token_hash, AccessTokenClaims};
@@ -36,18 +36,28 @@ use crate::token::{refresh_token_hash, AccessTokenClaims};
 /// | no refresh token | 401 `{"message":"unauthorised"}` | cleared, `front-token: remove` (a fresh browser's first call settles, spec 4.2) |
 /// | `ViaCustomHeader` and a cookie refresh without `rid`; `ViaToken` and a wrong `anti-csrf` | 401 `unauthorised` | cleared |
 /// | unknown, expired or revoked session, malformed token | 401 `unauthorised` | cleared |
-/// | token theft (a rotated-away token came back; the store revoked the session) | 401 `{"message":"token theft detected"}` | cleared in every transfer method |
+/// | token theft (an earlier token of the session came back, however many rotations ago; the store revoked the session) | 401 `{"message":"token theft detected"}` | cleared in every transfer method |
 /// | store error | 503 `{"message":"session store unavailable"}` | **nothing** cleared, no `front-token` |
 ///
-/// Duplicate session cookies (spec 2.2, e.g. after the cookie domain changed): with an
-/// `older_cookie_domain` configured, the old-domain cookies are cleared **and** the
-/// refresh completes in the same response, `front-token` included (supertokens-node answers
-/// without a `front-token`, which `supertokens-website` 20.1.6 treats as fatal). Without an
-/// older domain the stale cookie cannot be removed, and which duplicate is current is
-/// unknowable; rather than supertokens-node's 500 (which makes the SDK retry forever) or
-/// guessing (a rotated-away duplicate would be taken for theft and revoke the session), the
-/// answer is 401 `unauthorised` with the current cookies cleared, plus a warning that names
-/// the fix (`older_cookie_domain`).
+/// Requests refused **without signing anyone out** (not 401, so `supertokens-website` keeps
+/// its session and hands the error to the calling code once; nothing cleared but what is
+/// named; no `front-token`):
+///
+/// | situation | status, body |
+/// |---|---|
+/// | two `sRefreshToken` cookies (spec 2.2: a cookie-domain change, or one planted by a sibling subdomain) | 400 `{"message":"duplicate refresh token cookies"}`; with an `older_cookie_domain` its cookies are cleared (as supertokens-node does), so the next refresh finds one cookie |
+/// | two `sAccessToken` cookies, no `older_cookie_domain` | 400 `{"message":"duplicate session cookies"}` |
+/// | two `Authorization` headers; in `ViaToken` mode two `anti-csrf` headers | 400 `{"message":"more than one Authorization header"}` / `"more than one anti-csrf header"` |
+/// | `Cookie` headers over `max_cookie_header_bytes` and no header token | 431 `{"message":"Cookie header too large: session cookies not read"}`, and a warning (a "cookie bomb" set by another subdomain is the usual cause) |
+///
+/// Which of two refresh cookies is current is unknowable, and guessing is unsafe: the first
+/// one may belong to the attacker's session (login CSRF), and a rotated-away one would be
+/// taken for theft. supertokens-node refuses too (200 without tokens, or 500 without an
+/// older domain). Two **access** cookies with an `older_cookie_domain` do not make the
+/// refresh ambiguous: the old-domain cookies are cleared **and** the refresh completes in
+/// the same response, `front-token` included (supertokens-node answers without a
+/// `front-token`, which `supertokens-website` 20.1.6 treats as fatal). Every duplicate
+/// without an older domain also logs a warning that names the fix (`older_cookie_domain`).
 ///
 /// Methods other than `POST` get 405. gRPC requests are refused with `grpc-status: 12`.
 ///
@@ -174,13 +184,14 @@ impl RefreshShared {
         tokens: Option<&SessionTokens>,
     ) -> Result<(), Rejection> {
         let tokens = tokens.ok_or(Rejection::LayerMissing)?;
+        if tokens.has_duplicate_authorization() {
+            return Err(Rejection::DUPLICATE_AUTHORIZATION);
+        }
         let Some(presented) = tokens.refresh_token() else {
             if tokens.cookie_header_too_large() {
-                // The cookies may be fine, just too many of them: do not sign anyone out.
-                return Err(Rejection::Unauthorised {
-                    why: "Cookie header too large to read a refresh token",
-                    clear: false,
-                });
+                // The cookies may be fine, just too many of them: not a 401, which would
+                // make the SDK sign the user out.
+                return Err(Rejection::cookie_header_too_large(tokens));
             }
             // spec 4.2 / 11.1: clears (also a lone access cookie, supertokens-node#790) and
             // sends `front-token: remove` so a fresh browser settles.
@@ -194,9 +205,13 @@ impl RefreshShared {
                     return Err(UNAUTHORISED_CLEAR("cookie refresh without rid header"));
                 }
                 AntiCsrf::ViaToken => {
+                    let mut sent = headers.get_all("anti-csrf").iter();
+                    let (first, second) = (sent.next(), sent.next());
+                    if second.is_some() {
+                        return Err(Rejection::DUPLICATE_ANTI_CSRF);
+                    }
                     let expected = issue::anti_csrf_for(presented.as_str());
-                    let ok = headers
-                        .get("anti-csrf")
+                    let ok = first
                         .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
                     if !ok {
                         return Err(UNAUTHORISED_CLEAR("anti-csrf token missing or wrong"));
@@ -209,28 +224,55 @@ impl RefreshShared {
         let duplicates = method == TransferMethod::Cookie
             && (tokens.has_duplicate_access_cookie() || tokens.has_duplicate_refresh_cookie());
         let older_domain = self.config.cookies().older_cookie_domain_configured();
+        if duplicates && tokens.has_duplicate_refresh_cookie() {
+            // Which refresh cookie is current cannot be known (one may be planted by a
+            // sibling subdomain), and trying one could sign the victim into the planter's
+            // session: refuse, and clear what can safely go, as supertokens-node does.
+            if older_domain {
+                tokens.clear_older_domain_cookies();
+                tracing::warn!(
+                    "refresh request carries duplicate refresh token cookies: answering 400 and \
+                     clearing the cookies of the older cookie domain; the next refresh can proceed"
+                );
+            } else {
+                tracing::warn!(
+                    "refresh request carries duplicate refresh token cookies and no \
+                     older_cookie_domain is configured: answering 400; configure \
+                     older_cookie_domain (the previous cookie domain, or \"\" for host-only \
+                     cookies) so they can be cleared"
+                );
+            }
+            return Err(Rejection::DUPLICATE_REFRESH_COOKIES);
+        }
         if duplicates && !older_domain {
             tracing::warn!(
-                "refresh request carries duplicate session cookies and no older_cookie_domain is \
-                 configured: answering 401; configure older_cookie_domain (the previous cookie \
-                 domain, or \"\" for host-only cookies) so they can be cleared"
+                "refresh request carries duplicate access token cookies and no \
+                 older_cookie_domain is configured: answering 400; configure older_cookie_domain \
+                 (the previous cookie domain, or \"\" for host-only cookies) so they can be cleared"
             );
-            return Err(UNAUTHORISED_CLEAR("duplicate session cookies"));
+            return Err(Rejection::DUPLICATE_COOKIES);
         }
 
-        let Some(handle) = issue::refresh_token_handle(presented.as_str()) else {
+        let Some(parsed) = issue::parse_refresh_token(presented.as_str()) else {
             return Err(UNAUTHORISED_CLEAR("malformed refresh token"));
         };
+        let handle = parsed.handle;
         let presented_hash = refresh_token_hash(presented.as_str());
-        let new_refresh = issue::new_refresh_token(handle)
+        let family_hash = parsed.family_hash();
+        let new_refresh = issue::next_refresh_token(&parsed)
             .map_err(|_| Rejection::Unavailable("random number generator failed"))?;
         let new_hash = refresh_token_hash(&new_refresh);
         let now = SystemTime::now();
         let refresh_expires = now + self.config.refresh_token_lifetime();
 
+        let token = Presented {
+            hash: &presented_hash,
+            generation: parsed.generation,
+            family_hash: &family_hash,
+        };
         let outcome = self
             .store
-            .rotate(handle, &presented_hash, &new_hash, refresh_expires)
+            .rotate(handle, token, &new_hash, refresh_expires)
             .await
             .map_err(|error| {
                 tracing::warn!(%error, session_handle = handle, "refresh failed: store error");
@@ -241,7 +283,8 @@ impl RefreshShared {
             RotateOutcome::Theft { .. } => {
                 tracing::warn!(
                     session_handle = handle,
-                    "refresh token theft detected: a rotated-away refresh token was presented; session revoked"
+                    generation = parsed.generation,
+                    "refresh token theft detected: an earlier refresh token of the session was presented; session revoked"
                 );
                 return Err(Rejection::Theft);
             }

@@ -7,7 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{Method, Request, Response, StatusCode};
+use http::header::{CACHE_CONTROL, VARY};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -16,7 +17,7 @@ use tower_session_cookie::SessionTokens;
 use super::body::SessionBody;
 use super::config::SessionConfig;
 use super::error::{is_grpc, ClaimValidationError, Rejection};
-use super::verify::{check_request, BoxFuture, Checked, Session};
+use super::verify::{check_request, no_token, BoxFuture, Checked, Session};
 
 /// Checks claims of a verified session (roles, email verification, …); a failure is a 403
 /// with `claimValidationErrors` (spec 7.4), which the SDK reports as `API_INVALID_CLAIM`.
@@ -52,10 +53,66 @@ where
     }
 }
 
+#[derive(Clone)]
 struct Shared {
     config: SessionConfig,
     required: bool,
     validators: Vec<Arc<dyn ClaimValidator>>,
+    private: PrivateHeaders,
+}
+
+/// What marks a protected response as per-user.
+#[derive(Clone, Debug)]
+struct PrivateHeaders {
+    /// Set when the handler set no `Cache-Control`, on responses with a verified session.
+    cache_control: Option<HeaderValue>,
+    /// Add `Cookie` and `Authorization` to `Vary`, on every response of the inner service.
+    vary: bool,
+}
+
+impl Default for PrivateHeaders {
+    fn default() -> Self {
+        Self {
+            cache_control: Some(HeaderValue::from_static("no-store")),
+            vary: true,
+        }
+    }
+}
+
+impl PrivateHeaders {
+    fn apply(&self, headers: &mut HeaderMap, with_session: bool) {
+        if let (true, Some(value)) = (with_session, &self.cache_control) {
+            if !headers.contains_key(CACHE_CONTROL) {
+                headers.insert(CACHE_CONTROL, value.clone());
+            }
+        }
+        if self.vary {
+            add_vary(headers);
+        }
+    }
+}
+
+/// Adds `Cookie` and `Authorization` to `Vary`, unless present (or `Vary: *`).
+fn add_vary(headers: &mut HeaderMap) {
+    let mut cookie = false;
+    let mut authorization = false;
+    for value in headers.get_all(VARY) {
+        for name in value.as_bytes().split(|&b| b == b',') {
+            let name = name.trim_ascii();
+            if name == b"*" {
+                return;
+            }
+            cookie |= name.eq_ignore_ascii_case(b"cookie");
+            authorization |= name.eq_ignore_ascii_case(b"authorization");
+        }
+    }
+    let missing = match (cookie, authorization) {
+        (true, true) => return,
+        (false, false) => "Cookie, Authorization",
+        (false, true) => "Cookie",
+        (true, false) => "Authorization",
+    };
+    headers.append(VARY, HeaderValue::from_static(missing));
 }
 
 /// Layer that verifies the request's access token (from the
@@ -69,18 +126,29 @@ struct Shared {
 /// |---|---|---|
 /// | expired token, several `sAccessToken` cookies, anti-CSRF failure | 401 `{"message":"try refresh token"}` | `grpc-status: 16` |
 /// | no token (required), invalid token (bad signature, unknown kid, `alg` mismatch, malformed, oversize) | 401 `{"message":"unauthorised"}`, nothing cleared | 16 |
+/// | no token because the `Cookie` headers are over `max_cookie_header_bytes` (a "cookie bomb"; logged at warn) | 431 `{"message":"Cookie header too large: session cookies not read"}`, nothing cleared | 8 |
+/// | two `Authorization` headers; in `ViaToken` mode two `anti-csrf` headers on a checked request | 400 `{"message":"more than one Authorization header"}` / `"more than one anti-csrf header"`, nothing cleared | 3 |
 /// | promotion: session gone | 401 `unauthorised`, tokens cleared | 16 |
-/// | promotion: an older token of a promoted session (theft; the store revoked it) | 401 `{"message":"token theft detected"}`, tokens cleared | 16 |
+/// | promotion: the token belongs to a rotated-away refresh token (a late request, or a sibling of the promoted child) | 401 `try refresh token`, nothing cleared (the refresh then carries on, or detects theft) | 16 |
 /// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
 /// | store / remote JWKS unreachable | 503 `{"message":…}`, nothing cleared | 14 |
 ///
 /// `OPTIONS` and `TRACE` requests pass without a check (CORS preflights), as in
 /// supertokens-node.
 ///
+/// **Per-user responses.** A response of the inner service to a request with a verified
+/// session gets `Cache-Control: no-store` unless the handler set a `Cache-Control` of its
+/// own ([`cache_control`](Self::cache_control)), and every response of the inner service
+/// gets `Cookie` and `Authorization` added to its `Vary` (merged with the handler's;
+/// [`vary_on_credentials`](Self::vary_on_credentials)), so that no shared cache serves one
+/// user's answer to another. Rejections are left alone.
+///
 /// **Promotion** (spec 8.3): a token issued by a refresh carries `parentRefreshTokenHash1`.
 /// With a store configured, the first request using it promotes the new refresh token in
 /// the store and gets a new access token (parent `null`) and `front-token` in **its own
-/// response**. Without a store (a verify-only API server) the token is accepted as is and
+/// response**. When refreshes raced (the head has several children), the request passes
+/// with its token as is and the next refresh decides which child becomes the head, so a
+/// call made with the answer that did not land in the shared cookie jar signs nobody out. Without a store (a verify-only API server) the token is accepted as is and
 /// promotion happens on the next refresh.
 ///
 #[cfg_attr(feature = "axum", doc = "```")]
@@ -142,21 +210,51 @@ impl RequireSessionLayer {
                 config,
                 required,
                 validators: Vec::new(),
+                private: PrivateHeaders::default(),
             }),
         }
     }
 
     /// Adds a claim validator, run after verification; all failures are reported together.
-    pub fn claim_validator(self, validator: impl ClaimValidator) -> Self {
-        let mut validators = self.shared.validators.clone();
-        validators.push(Arc::new(validator));
-        Self {
-            shared: Arc::new(Shared {
-                config: self.shared.config.clone(),
-                required: self.shared.required,
-                validators,
-            }),
-        }
+    pub fn claim_validator(mut self, validator: impl ClaimValidator) -> Self {
+        Arc::make_mut(&mut self.shared)
+            .validators
+            .push(Arc::new(validator));
+        self
+    }
+
+    /// The `Cache-Control` of responses to requests with a verified session, when the
+    /// handler set none (default `no-store`; `Some("private")` lets the browser cache them).
+    /// `None` leaves `Cache-Control` to the handler.
+    ///
+    /// ```
+    /// # use tower_session_cookie::SessionCookieConfig;
+    /// # use tower_session_refresh::keys::{KeySet, SigningKey};
+    /// # use tower_session_refresh::session::{RequireSessionLayer, SessionConfig};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cookies = SessionCookieConfig::builder()
+    /// #     .api_domain("https://api2.example.com")
+    /// #     .website_domain("https://www.example.com")
+    /// #     .build()?;
+    /// # let config = SessionConfig::builder(cookies)
+    /// #     .keys(KeySet::new(SigningKey::generate_ed25519("k1")?))
+    /// #     .build()?;
+    /// let layer = RequireSessionLayer::new(config)
+    ///     .cache_control(Some(http::HeaderValue::from_static("private, max-age=60")));
+    /// # drop(layer);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cache_control(mut self, value: Option<HeaderValue>) -> Self {
+        Arc::make_mut(&mut self.shared).private.cache_control = value;
+        self
+    }
+
+    /// Whether `Cookie` and `Authorization` are added to the `Vary` of the inner service's
+    /// responses (default `true`).
+    pub fn vary_on_credentials(mut self, yes: bool) -> Self {
+        Arc::make_mut(&mut self.shared).private.vary = yes;
+        self
     }
 }
 
@@ -213,6 +311,15 @@ fn reject<B, ReqBody>(
         .map(SessionBody::text)
 }
 
+impl<S> RequireSession<S> {
+    /// The headers to mark the inner service's response with, if any.
+    fn private(&self, with_session: bool) -> Option<(PrivateHeaders, bool)> {
+        let private = &self.shared.private;
+        (private.vary || (with_session && private.cache_control.is_some()))
+            .then(|| (private.clone(), with_session))
+    }
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireSession<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
@@ -231,7 +338,7 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if request.method() == Method::OPTIONS || request.method() == Method::TRACE {
-            return ResponseFuture::inner(self.inner.call(request));
+            return ResponseFuture::inner(self.inner.call(request), None);
         }
         let checked = check_request(
             &self.shared.config,
@@ -240,18 +347,20 @@ where
             request.extensions().get::<SessionTokens>(),
         );
         match checked {
-            Checked::NoToken if self.shared.required => ResponseFuture::rejected(reject(
-                &request,
-                Rejection::Unauthorised {
-                    why: "no access token",
-                    clear: false,
-                },
-            )),
-            Checked::NoToken => ResponseFuture::inner(self.inner.call(request)),
+            Checked::NoToken if self.shared.required => {
+                let rejection = no_token(
+                    request.extensions().get::<SessionTokens>(),
+                    "no access token",
+                );
+                ResponseFuture::rejected(reject(&request, rejection))
+            }
+            Checked::NoToken => {
+                ResponseFuture::inner(self.inner.call(request), self.private(false))
+            }
             Checked::Done(Ok(session)) => match self.shared.validate(&session) {
                 Ok(()) => {
                     request.extensions_mut().insert(session);
-                    ResponseFuture::inner(self.inner.call(request))
+                    ResponseFuture::inner(self.inner.call(request), self.private(true))
                 }
                 Err(rejection) => ResponseFuture::rejected(reject(&request, rejection)),
             },
@@ -268,10 +377,10 @@ where
                     match result {
                         Ok(session) => {
                             request.extensions_mut().insert(session);
-                            inner
-                                .call(request)
-                                .await
-                                .map(|response| response.map(SessionBody::new))
+                            inner.call(request).await.map(|mut response| {
+                                shared.private.apply(response.headers_mut(), true);
+                                response.map(SessionBody::new)
+                            })
                         }
                         Err(rejection) => Ok(reject(&request, rejection)),
                     }
@@ -293,16 +402,16 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F, B, E> {
-        Inner { #[pin] future: F },
+        Inner { #[pin] future: F, private: Option<(PrivateHeaders, bool)> },
         Checking { future: BoxFuture<Result<Response<SessionBody<B>>, E>> },
         Rejected { response: Option<Response<SessionBody<B>>> },
     }
 }
 
 impl<F, B, E> ResponseFuture<F, B, E> {
-    fn inner(future: F) -> Self {
+    fn inner(future: F, private: Option<(PrivateHeaders, bool)>) -> Self {
         Self {
-            kind: Kind::Inner { future },
+            kind: Kind::Inner { future, private },
         }
     }
 
@@ -342,9 +451,14 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { future } => future
-                .poll(cx)
-                .map(|result| result.map(|response| response.map(SessionBody::new))),
+            KindProj::Inner { future, private } => future.poll(cx).map(|result| {
+                result.map(|mut response| {
+                    if let Some((private, with_session)) = private.take() {
+                        private.apply(response.headers_mut(), with_session);
+                    }
+                    response.map(SessionBody::new)
+                })
+            }),
             KindProj::Checking { future } => future.as_mut().poll(cx),
             KindProj::Rejected { response } => {
                 // Polled again after completion: answer 500 rather than panic.

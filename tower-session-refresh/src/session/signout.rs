@@ -15,7 +15,7 @@ use super::body::JsonBody;
 use super::config::{SessionConfig, SessionConfigError};
 use super::error::{json_response, Rejection};
 use super::store::SessionStore;
-use super::verify::{check_request, BoxFuture, Checked};
+use super::verify::{check_request, no_token, BoxFuture, Checked};
 
 /// The tower service for `POST {apiBasePath}/signout` (mount it at
 /// [`SessionConfig::signout_path`]; the `SessionCookieLayer` must run outside it).
@@ -116,10 +116,7 @@ where
             let session = match checked {
                 Checked::Done(result) => result,
                 Checked::Pending(future) => future.await,
-                Checked::NoToken => Err(Rejection::Unauthorised {
-                    why: "sign-out without a session",
-                    clear: false,
-                }),
+                Checked::NoToken => Err(no_token(tokens, "sign-out without a session")),
             };
             let result = match session {
                 Ok(session) => match shared.store.revoke(session.handle()).await {

@@ -102,6 +102,18 @@ impl Session {
 /// A boxed, sendable future.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// The answer to a request that needs a session and carries no access token: 401
+/// `unauthorised` (nothing cleared), or 431 when the `Cookie` headers were too large to
+/// read one (a 401 would make the SDK refresh, and then sign the user out).
+pub(crate) fn no_token(tokens: Option<&SessionTokens>, why: &'static str) -> Rejection {
+    match tokens {
+        Some(tokens) if tokens.cookie_header_too_large() => {
+            Rejection::cookie_header_too_large(tokens)
+        }
+        _ => Rejection::Unauthorised { why, clear: false },
+    }
+}
+
 /// The outcome of the synchronous part of a check.
 pub(crate) enum Checked {
     /// Decided without waiting.
@@ -119,6 +131,8 @@ enum Csrf {
     Rid(bool),
     /// `ViaToken`: the `anti-csrf` header.
     Token(Option<HeaderValue>),
+    /// `ViaToken`, and more than one `anti-csrf` header.
+    DuplicateToken,
 }
 
 impl Csrf {
@@ -135,7 +149,13 @@ impl Csrf {
         match mode {
             AntiCsrf::None => Csrf::Skip,
             AntiCsrf::ViaCustomHeader => Csrf::Rid(headers.contains_key("rid")),
-            AntiCsrf::ViaToken => Csrf::Token(headers.get("anti-csrf").cloned()),
+            AntiCsrf::ViaToken => {
+                let mut sent = headers.get_all("anti-csrf").iter();
+                match (sent.next(), sent.next()) {
+                    (_, Some(_)) => Csrf::DuplicateToken,
+                    (first, None) => Csrf::Token(first.cloned()),
+                }
+            }
         }
     }
 
@@ -143,6 +163,7 @@ impl Csrf {
         match self {
             Csrf::Skip | Csrf::Rid(true) => Ok(()),
             Csrf::Rid(false) => Err(Rejection::TryRefresh("missing rid header (anti-CSRF)")),
+            Csrf::DuplicateToken => Err(Rejection::DUPLICATE_ANTI_CSRF),
             Csrf::Token(sent) => {
                 let ok = match (sent, &claims.anti_csrf_token) {
                     (Some(sent), Some(expected)) => {
@@ -176,8 +197,8 @@ pub(crate) fn verify_rejection(error: &VerifyError) -> Rejection {
     }
 }
 
-/// Verifies the request's access token: duplicate cookies, signature and expiry,
-/// anti-CSRF, and promotion through the store when the token carries a parent hash.
+/// Verifies the request's access token: duplicate cookies and headers, signature and
+/// expiry, anti-CSRF, and promotion through the store when the token carries a parent hash.
 pub(crate) fn check_request(
     config: &SessionConfig,
     method: &Method,
@@ -187,6 +208,9 @@ pub(crate) fn check_request(
     let Some(tokens) = tokens else {
         return Checked::Done(Err(Rejection::LayerMissing));
     };
+    if tokens.has_duplicate_authorization() {
+        return Checked::Done(Err(Rejection::DUPLICATE_AUTHORIZATION));
+    }
     let Some(access) = tokens.access_token() else {
         return Checked::NoToken;
     };
@@ -276,13 +300,14 @@ fn after_verify(
                 tracing::debug!(session_handle = %promoted.session_handle, "refresh token promoted");
                 Ok(Session::new(promoted, transfer, tokens))
             }
-            PromoteOutcome::Theft => {
-                tracing::warn!(
-                    session_handle = %claims.session_handle,
-                    "refresh token theft detected: an access token of a rotated-away refresh token was presented; session revoked"
-                );
-                Err(Rejection::Theft)
+            PromoteOutcome::Deferred => {
+                // Refreshes raced; the next refresh picks the head. The token is good.
+                tracing::debug!(session_handle = %claims.session_handle, "promotion deferred: the head has several children");
+                Ok(Session::new(claims, transfer, tokens))
             }
+            PromoteOutcome::Stale => Err(Rejection::TryRefresh(
+                "access token of a rotated-away refresh token",
+            )),
             PromoteOutcome::Unauthorised => Err(Rejection::Unauthorised {
                 why: "session no longer exists",
                 clear: true,

@@ -19,7 +19,7 @@ use std::{
 
 use serde_json::{json, Map};
 
-use super::{NewSession, PromoteOutcome, RotateOutcome, SessionStore};
+use super::{NewSession, Presented, PromoteOutcome, RotateOutcome, SessionStore, MAX_CHILDREN};
 
 /// Runs every check, one after the other.
 pub async fn run_all<S: SessionStore>(store: &S) {
@@ -28,8 +28,10 @@ pub async fn run_all<S: SessionStore>(store: &S) {
     child_use_promotes_and_old_token_is_theft(store).await;
     sibling_after_promotion_is_theft(store).await;
     unknown_token_is_unauthorised_without_revoking(store).await;
+    another_family_never_revokes(store).await;
+    theft_detection_is_unbounded(store).await;
     promote_by_access_token(store).await;
-    promote_with_rotated_away_token_is_theft(store).await;
+    promote_never_revokes(store).await;
     revoke_and_revoke_all(store).await;
     list_only_that_users_sessions(store).await;
     update_payload(store).await;
@@ -76,8 +78,64 @@ fn assert_close(actual: SystemTime, expected: SystemTime, what: &str) {
     );
 }
 
-async fn new_session<S: SessionStore>(store: &S, user: &str, first: &str) -> String {
+/// One session as a client of the store sees it: its handle and its family.
+struct Family {
+    handle: String,
+    family: String,
+}
+
+impl Family {
+    /// The refresh token labelled `label` of generation `generation` of this family.
+    async fn rotate<S: SessionStore>(
+        &self,
+        store: &S,
+        (label, generation): (&str, u64),
+        child: &str,
+    ) -> RotateOutcome {
+        self.rotate_as(store, &self.family, (label, generation), child)
+            .await
+    }
+
+    /// The same, claiming the family hash `family`.
+    async fn rotate_as<S: SessionStore>(
+        &self,
+        store: &S,
+        family: &str,
+        (label, generation): (&str, u64),
+        child: &str,
+    ) -> RotateOutcome {
+        let presented = hash(label);
+        store
+            .rotate(
+                &self.handle,
+                Presented {
+                    hash: &presented,
+                    generation,
+                    family_hash: family,
+                },
+                &hash(child),
+                later(600),
+            )
+            .await
+            .expect("rotate")
+    }
+
+    async fn promote<S: SessionStore>(
+        &self,
+        store: &S,
+        parent: &str,
+        child: &str,
+    ) -> PromoteOutcome {
+        store
+            .promote(&self.handle, &hash(parent), &hash(child))
+            .await
+            .expect("promote")
+    }
+}
+
+async fn new_session<S: SessionStore>(store: &S, user: &str, first: &str) -> Family {
     let handle = unique("h");
+    let family = hash(&unique("family"));
     store
         .create(NewSession {
             handle: handle.clone(),
@@ -85,23 +143,12 @@ async fn new_session<S: SessionStore>(store: &S, user: &str, first: &str) -> Str
             tenant_id: "tenant-a".to_owned(),
             payload: Some(Map::from_iter([("role".to_owned(), json!("admin"))])),
             refresh_hash: hash(first),
+            family_hash: family.clone(),
             expires_at: later(600),
         })
         .await
         .expect("create");
-    handle
-}
-
-async fn rotate<S: SessionStore>(
-    store: &S,
-    handle: &str,
-    presented: &str,
-    child: &str,
-) -> RotateOutcome {
-    store
-        .rotate(handle, &hash(presented), &hash(child), later(600))
-        .await
-        .expect("rotate")
+    Family { handle, family }
 }
 
 fn is_rotated(outcome: &RotateOutcome) -> bool {
@@ -119,14 +166,14 @@ async fn is_live<S: SessionStore>(store: &S, handle: &str) -> bool {
 /// A created session can be read back, with its payload and user.
 pub async fn create_and_get<S: SessionStore>(store: &S) {
     let user = unique("u");
-    let handle = new_session(store, &user, "rt0").await;
+    let session = new_session(store, &user, "rt0").await;
     let info = store
-        .get(&handle)
+        .get(&session.handle)
         .await
         .expect("get")
         .expect("session exists");
     assert_eq!(info.user_id, user);
-    assert_eq!(info.handle, handle);
+    assert_eq!(info.handle, session.handle);
     assert_eq!(info.tenant_id, "tenant-a");
     assert_eq!(
         info.payload.as_ref().and_then(|p| p.get("role")),
@@ -139,10 +186,20 @@ pub async fn create_and_get<S: SessionStore>(store: &S) {
 /// reports the session (expiry slid to the new one) and the parent of the new token.
 pub async fn parent_stays_valid_until_child_is_used<S: SessionStore>(store: &S) {
     let user = unique("u");
-    let handle = new_session(store, &user, "rt0").await;
+    let s = new_session(store, &user, "rt0").await;
     let expires = later(900);
+    let presented = hash("rt0");
     match store
-        .rotate(&handle, &hash("rt0"), &hash("rt1a"), expires)
+        .rotate(
+            &s.handle,
+            Presented {
+                hash: &presented,
+                generation: 0,
+                family_hash: &s.family,
+            },
+            &hash("rt1a"),
+            expires,
+        )
         .await
         .expect("rotate")
     {
@@ -151,7 +208,7 @@ pub async fn parent_stays_valid_until_child_is_used<S: SessionStore>(store: &S) 
             parent_hash,
         } => {
             assert_eq!(parent_hash, hash("rt0"), "the new token's parent");
-            assert_eq!(session.handle, handle);
+            assert_eq!(session.handle, s.handle);
             assert_eq!(session.user_id, user);
             assert_eq!(session.tenant_id, "tenant-a");
             assert_eq!(
@@ -162,24 +219,21 @@ pub async fn parent_stays_valid_until_child_is_used<S: SessionStore>(store: &S) 
         }
         other => panic!("first refresh: expected a rotation, got {other:?}"),
     }
-    let stored = store.get(&handle).await.expect("get").expect("live");
+    let stored = store.get(&s.handle).await.expect("get").expect("live");
     assert_close(stored.expires_at, expires, "the slid expiry is stored");
     assert!(
-        is_rotated(&rotate(store, &handle, "rt0", "rt1b").await),
+        is_rotated(&s.rotate(store, ("rt0", 0), "rt1b").await),
         "parent must stay valid"
     );
-    assert!(
-        store.get(&handle).await.expect("get").is_some(),
-        "session lives"
-    );
+    assert!(is_live(store, &s.handle).await, "session lives");
 }
 
 /// The child's first use promotes it; the rotated-away parent is then theft.
 pub async fn child_use_promotes_and_old_token_is_theft<S: SessionStore>(store: &S) {
     let user = unique("u");
-    let handle = new_session(store, &user, "rt0").await;
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "rt1").await));
-    match rotate(store, &handle, "rt1", "rt2").await {
+    let s = new_session(store, &user, "rt0").await;
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "rt1").await));
+    match s.rotate(store, ("rt1", 1), "rt2").await {
         RotateOutcome::Rotated { parent_hash, .. } => {
             assert_eq!(
                 parent_hash,
@@ -190,94 +244,199 @@ pub async fn child_use_promotes_and_old_token_is_theft<S: SessionStore>(store: &
         other => panic!("child use: expected a rotation, got {other:?}"),
     }
     assert!(
-        is_rotated(&rotate(store, &handle, "rt2", "rt3").await),
+        is_rotated(&s.rotate(store, ("rt2", 2), "rt3").await),
         "the promoted child's own child promotes in turn"
     );
     assert_eq!(
-        rotate(store, &handle, "rt0", "x").await,
+        s.rotate(store, ("rt0", 0), "x").await,
         RotateOutcome::Theft { user_id: user },
         "a token two generations back is theft"
     );
     assert!(
-        store.get(&handle).await.expect("get").is_none(),
+        !is_live(store, &s.handle).await,
         "theft revokes the session"
     );
     assert_eq!(
-        rotate(store, &handle, "rt3", "rt4").await,
+        s.rotate(store, ("rt3", 3), "rt4").await,
         RotateOutcome::Unauthorised,
         "a revoked session stays revoked"
     );
 }
 
-/// Two refreshes from one parent; once one child is used, the other is a rotated-away
-/// token (as in the SuperTokens core): presenting it is theft and revokes the session.
+/// Two refreshes from one parent; once one child is used, the other is an earlier token
+/// (as in the SuperTokens core): presenting it is theft and revokes the session.
 pub async fn sibling_after_promotion_is_theft<S: SessionStore>(store: &S) {
     let user = unique("u");
-    let handle = new_session(store, &user, "rt0").await;
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "a").await));
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "b").await));
+    let s = new_session(store, &user, "rt0").await;
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "a").await));
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "b").await));
     assert!(
-        is_rotated(&rotate(store, &handle, "a", "a2").await),
+        is_rotated(&s.rotate(store, ("a", 1), "a2").await),
         "a promotes"
     );
     assert_eq!(
-        rotate(store, &handle, "b", "b2").await,
+        s.rotate(store, ("b", 1), "b2").await,
         RotateOutcome::Theft { user_id: user },
-        "the sibling was retired at promotion"
+        "the sibling has the head's generation"
     );
-    assert!(!is_live(store, &handle).await, "theft revokes the session");
+    assert!(
+        !is_live(store, &s.handle).await,
+        "theft revokes the session"
+    );
 }
 
-/// A token the session never issued changes nothing.
+/// Tokens of this family that the session never issued at a later generation than its
+/// head (a child dropped past the bound), and tokens of sessions that do not exist, change
+/// nothing.
 pub async fn unknown_token_is_unauthorised_without_revoking<S: SessionStore>(store: &S) {
-    let handle = new_session(store, &unique("u"), "rt0").await;
+    let s = new_session(store, &unique("u"), "rt0").await;
     assert_eq!(
-        rotate(store, &handle, "forged", "x").await,
-        RotateOutcome::Unauthorised
+        s.rotate(store, ("never-issued", 1), "x").await,
+        RotateOutcome::Unauthorised,
+        "a later generation than the head's"
     );
-    assert!(store.get(&handle).await.expect("get").is_some());
+    assert_eq!(
+        s.rotate(store, ("never-issued", 7), "x").await,
+        RotateOutcome::Unauthorised,
+        "a future generation"
+    );
+    assert!(is_live(store, &s.handle).await);
     assert!(
-        is_rotated(&rotate(store, &handle, "rt0", "rt1").await),
+        is_rotated(&s.rotate(store, ("rt0", 0), "rt1").await),
         "the real token still works"
     );
+    // Children past MAX_CHILDREN push the oldest out: it is no longer a child, and at
+    // the head's generation + 1 it is not an earlier token either.
+    for i in 0..MAX_CHILDREN {
+        assert!(is_rotated(
+            &s.rotate(store, ("rt0", 0), &format!("c{i}")).await
+        ));
+    }
     assert_eq!(
-        rotate(store, &unique("nohandle"), "rt0", "x").await,
+        s.rotate(store, ("rt1", 1), "x").await,
+        RotateOutcome::Unauthorised,
+        "an evicted child"
+    );
+    assert!(is_live(store, &s.handle).await);
+    assert!(
+        is_rotated(&s.rotate(store, ("c0", 1), "next").await),
+        "the oldest child still held promotes"
+    );
+    let gone = Family {
+        handle: unique("nohandle"),
+        family: s.family.clone(),
+    };
+    assert_eq!(
+        gone.rotate(store, ("rt0", 0), "x").await,
         RotateOutcome::Unauthorised
     );
+}
+
+/// A token with another family secret is not a token of this session (the handle is
+/// public: anyone can make one up). Whatever its hash and generation, it changes nothing
+/// and never revokes.
+pub async fn another_family_never_revokes<S: SessionStore>(store: &S) {
+    let s = new_session(store, &unique("u"), "rt0").await;
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "rt1").await));
+    assert!(is_rotated(&s.rotate(store, ("rt1", 1), "rt2").await));
+    let forged = hash("forged family");
+    for (label, generation) in [("rt0", 0), ("rt1", 1), ("other", 0), ("rt2", 2), ("rt1", 9)] {
+        assert_eq!(
+            s.rotate_as(store, &forged, (label, generation), "x").await,
+            RotateOutcome::Unauthorised,
+            "{label} of generation {generation} with another family"
+        );
+    }
+    assert!(is_live(store, &s.handle).await, "nothing was revoked");
+    assert!(
+        is_rotated(&s.rotate(store, ("rt2", 2), "rt3").await),
+        "the real token still works"
+    );
+}
+
+/// However many rotations lie behind the head (here 100, each a promotion), any earlier
+/// token is theft: detection does not depend on remembering rotated-away tokens.
+pub async fn theft_detection_is_unbounded<S: SessionStore>(store: &S) {
+    const CHAIN: u64 = 100;
+    let user = unique("u");
+    let s = new_session(store, &user, "t0").await;
+    for g in 0..CHAIN {
+        assert!(
+            is_rotated(
+                &s.rotate(store, (&format!("t{g}"), g), &format!("t{}", g + 1))
+                    .await
+            ),
+            "rotation {g}"
+        );
+    }
+    // Head: t{CHAIN - 1} (generation CHAIN - 1); t{CHAIN} is its child.
+    assert_eq!(
+        s.rotate(store, ("t0", 0), "x").await,
+        RotateOutcome::Theft { user_id: user },
+        "the first token after {CHAIN} rotations"
+    );
+    assert!(!is_live(store, &s.handle).await);
+    assert_eq!(
+        s.rotate(store, (&format!("t{CHAIN}"), CHAIN), "x").await,
+        RotateOutcome::Unauthorised,
+        "the newest token is dead"
+    );
+
+    // Each generation behind the head is recognised.
+    for back in [1, 2, 50, CHAIN - 1] {
+        let user = unique("u");
+        let s = new_session(store, &user, "t0").await;
+        for g in 0..CHAIN {
+            s.rotate(store, (&format!("t{g}"), g), &format!("t{}", g + 1))
+                .await;
+        }
+        let g = CHAIN - 1 - back;
+        assert_eq!(
+            s.rotate(store, (&format!("t{g}"), g), "x").await,
+            RotateOutcome::Theft { user_id: user },
+            "{back} generations behind the head"
+        );
+    }
 }
 
 /// An API call with the child's access token promotes the child.
 pub async fn promote_by_access_token<S: SessionStore>(store: &S) {
-    let handle = new_session(store, &unique("u"), "rt0").await;
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "rt1").await));
-    let promote = |parent: &'static str, child: &'static str| {
-        let handle = handle.clone();
-        async move {
-            store
-                .promote(&handle, &hash(parent), &hash(child))
-                .await
-                .expect("promote")
-        }
-    };
+    let s = new_session(store, &unique("u"), "rt0").await;
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "rt1").await));
     assert_eq!(
-        promote("rt0", "nope").await,
-        PromoteOutcome::Unauthorised,
+        s.promote(store, "rt0", "nope").await,
+        PromoteOutcome::Stale,
         "not a child"
     );
-    assert_eq!(promote("rt0", "rt1").await, PromoteOutcome::Promoted);
-    assert_eq!(promote("rt0", "rt1").await, PromoteOutcome::AlreadyPromoted);
-    assert!(is_live(store, &handle).await);
+    assert_eq!(
+        s.promote(store, "rt0", "rt1").await,
+        PromoteOutcome::Promoted
+    );
+    assert_eq!(
+        s.promote(store, "rt0", "rt1").await,
+        PromoteOutcome::AlreadyPromoted
+    );
+    assert!(is_live(store, &s.handle).await);
     assert!(
-        is_rotated(&rotate(store, &handle, "rt1", "rt2").await),
+        is_rotated(&s.rotate(store, ("rt1", 1), "rt2").await),
         "the promoted child is the head: refreshing with it adds a child"
     );
     assert!(
-        is_rotated(&rotate(store, &handle, "rt1", "rt2b").await),
+        is_rotated(&s.rotate(store, ("rt1", 1), "rt2b").await),
         "and it stays valid (it is the head, not a child)"
     );
+    assert_eq!(
+        s.promote(store, "rt1", "rt2").await,
+        PromoteOutcome::Deferred,
+        "one of two children: the next refresh decides"
+    );
     assert!(
-        is_theft(&rotate(store, &handle, "rt0", "x").await),
-        "parent rotated away"
+        is_rotated(&s.rotate(store, ("rt2b", 2), "rt3").await),
+        "a deferred promotion changed nothing: the other child promotes"
+    );
+    assert!(
+        is_theft(&s.rotate(store, ("rt0", 0), "x").await),
+        "generation 0 lies behind the head"
     );
     assert_eq!(
         store
@@ -288,47 +447,36 @@ pub async fn promote_by_access_token<S: SessionStore>(store: &S) {
     );
 }
 
-/// An API call whose access token belongs to a rotated-away token is theft: the parent
-/// was retired (a sibling was promoted first), or the child itself was.
-pub async fn promote_with_rotated_away_token_is_theft<S: SessionStore>(store: &S) {
-    // Two refreshes from rt0; "a" is used first; the access token of "b" comes later.
-    let handle = new_session(store, &unique("u"), "rt0").await;
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "a").await));
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "b").await));
-    assert!(is_rotated(&rotate(store, &handle, "a", "a2").await));
+/// An access token of an earlier refresh token (a late request, or a sibling of the
+/// promoted child) is stale: nothing changes, nothing is revoked (access tokens are
+/// signed; the refresh that follows finds out what the client holds).
+pub async fn promote_never_revokes<S: SessionStore>(store: &S) {
+    let s = new_session(store, &unique("u"), "rt0").await;
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "a").await));
+    assert!(is_rotated(&s.rotate(store, ("rt0", 0), "b").await));
+    assert!(is_rotated(&s.rotate(store, ("a", 1), "a2").await));
     assert_eq!(
-        store
-            .promote(&handle, &hash("rt0"), &hash("b"))
-            .await
-            .expect("promote"),
-        PromoteOutcome::Theft
+        s.promote(store, "rt0", "b").await,
+        PromoteOutcome::Stale,
+        "a sibling of the promoted child"
     );
-    assert!(!is_live(store, &handle).await, "theft revokes the session");
-
-    // A child promoted, then rotated away two generations later, used with its old parent.
-    let handle = new_session(store, &unique("u"), "rt0").await;
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "rt1").await));
-    assert!(is_rotated(&rotate(store, &handle, "rt1", "rt2").await));
-    assert!(is_rotated(&rotate(store, &handle, "rt2", "rt3").await));
+    assert!(is_rotated(&s.rotate(store, ("a2", 2), "a3").await));
     assert_eq!(
-        store
-            .promote(&handle, &hash("rt0"), &hash("rt1"))
-            .await
-            .expect("promote"),
-        PromoteOutcome::Theft
+        s.promote(store, "rt0", "a").await,
+        PromoteOutcome::Stale,
+        "two generations back"
     );
-    assert!(!is_live(store, &handle).await, "theft revokes the session");
-
-    // Not theft: a parent and child the session never issued.
-    let handle = new_session(store, &unique("u"), "rt0").await;
     assert_eq!(
-        store
-            .promote(&handle, &hash("x"), &hash("y"))
-            .await
-            .expect("promote"),
-        PromoteOutcome::Unauthorised
+        s.promote(store, "x", "y").await,
+        PromoteOutcome::Stale,
+        "never issued"
     );
-    assert!(is_live(store, &handle).await);
+    assert!(is_live(store, &s.handle).await, "nothing was revoked");
+    assert_eq!(
+        s.promote(store, "a2", "a3").await,
+        PromoteOutcome::Promoted,
+        "the current child still promotes"
+    );
 }
 
 /// Revoking one session, and all sessions of a user.
@@ -339,16 +487,16 @@ pub async fn revoke_and_revoke_all<S: SessionStore>(store: &S) {
     let two = new_session(store, &user, "b").await;
     let three = new_session(store, &user, "c").await;
     let theirs = new_session(store, &other, "d").await;
-    assert!(store.revoke(&one).await.expect("revoke"));
+    assert!(store.revoke(&one.handle).await.expect("revoke"));
     assert!(
-        !store.revoke(&one).await.expect("revoke"),
+        !store.revoke(&one.handle).await.expect("revoke"),
         "revoking twice reports false"
     );
     assert_eq!(
-        rotate(store, &one, "a", "x").await,
+        one.rotate(store, ("a", 0), "x").await,
         RotateOutcome::Unauthorised
     );
-    let mut expected = vec![two.clone(), three.clone()];
+    let mut expected = vec![two.handle.clone(), three.handle.clone()];
     expected.sort();
     let mut revoked = store.revoke_all(&user).await.expect("revoke_all");
     revoked.sort();
@@ -356,11 +504,11 @@ pub async fn revoke_and_revoke_all<S: SessionStore>(store: &S) {
         revoked, expected,
         "revoke_all returns the live sessions it revoked"
     );
-    for handle in [&two, &three] {
-        assert!(store.get(handle).await.expect("get").is_none());
+    for s in [&two, &three] {
+        assert!(!is_live(store, &s.handle).await);
     }
     assert!(
-        store.get(&theirs).await.expect("get").is_some(),
+        is_live(store, &theirs.handle).await,
         "other users keep theirs"
     );
     assert!(store.list(&user).await.expect("list").is_empty());
@@ -378,8 +526,8 @@ pub async fn revoke_and_revoke_all<S: SessionStore>(store: &S) {
 pub async fn list_only_that_users_sessions<S: SessionStore>(store: &S) {
     let user = unique("u");
     let mut mine = vec![
-        new_session(store, &user, "a").await,
-        new_session(store, &user, "b").await,
+        new_session(store, &user, "a").await.handle,
+        new_session(store, &user, "b").await.handle,
     ];
     new_session(store, &unique("u"), "c").await;
     mine.sort();
@@ -396,13 +544,13 @@ pub async fn list_only_that_users_sessions<S: SessionStore>(store: &S) {
 
 /// The payload can be replaced, and refreshes carry the new one.
 pub async fn update_payload<S: SessionStore>(store: &S) {
-    let handle = new_session(store, &unique("u"), "rt0").await;
+    let s = new_session(store, &unique("u"), "rt0").await;
     let payload = Map::from_iter([("plan".to_owned(), json!("pro"))]);
     assert!(store
-        .update_payload(&handle, payload.clone())
+        .update_payload(&s.handle, payload.clone())
         .await
         .expect("update"));
-    match rotate(store, &handle, "rt0", "rt1").await {
+    match s.rotate(store, ("rt0", 0), "rt1").await {
         RotateOutcome::Rotated { session, .. } => assert_eq!(session.payload, Some(payload)),
         other => panic!("expected a rotation, got {other:?}"),
     }
@@ -413,72 +561,82 @@ pub async fn update_payload<S: SessionStore>(store: &S) {
 }
 
 /// 50 refreshes racing with one parent: all succeed, none is theft, the session lives;
-/// then one child is used: it becomes the head, and its siblings are retired.
+/// then one child is used: it becomes the head, and **every** other child is then theft
+/// (one session per sibling, since theft revokes).
 pub async fn concurrent_rotations_with_one_parent<S: SessionStore>(store: &S) {
-    let handle = new_session(store, &unique("u"), "rt0").await;
-    let children: Vec<String> = (0..50).map(|i| format!("child-{i}")).collect();
-    let outcomes =
-        futures_util::future::join_all(children.iter().map(|c| rotate(store, &handle, "rt0", c)))
-            .await;
-    assert!(
-        outcomes.iter().all(is_rotated),
-        "every racing refresh succeeds: {outcomes:?}"
-    );
-    assert!(
-        is_live(store, &handle).await,
-        "no refresh revoked the session"
-    );
-    // One more after the race: certainly the newest sibling.
-    assert!(is_rotated(&rotate(store, &handle, "rt0", "late").await));
-    assert!(
-        is_rotated(&rotate(store, &handle, "child-17", "next").await),
-        "a child promotes"
-    );
-    assert!(
-        is_rotated(&rotate(store, &handle, "child-17", "next2").await),
-        "one head: child-17"
-    );
-    assert_eq!(
-        store
-            .promote(&handle, &hash("rt0"), &hash("child-17"))
-            .await
-            .expect("promote"),
-        PromoteOutcome::AlreadyPromoted
-    );
-    assert!(
-        is_theft(&rotate(store, &handle, "late", "z").await),
-        "a sibling of the promoted child was retired"
-    );
-    assert!(!is_live(store, &handle).await);
+    const RACERS: usize = 50;
+    let race = |promoted: usize| async move {
+        let s = new_session(store, &unique("u"), "rt0").await;
+        let children: Vec<String> = (0..RACERS).map(|i| format!("child-{i}")).collect();
+        let outcomes =
+            futures_util::future::join_all(children.iter().map(|c| s.rotate(store, ("rt0", 0), c)))
+                .await;
+        assert!(
+            outcomes.iter().all(is_rotated),
+            "every racing refresh succeeds: {outcomes:?}"
+        );
+        assert!(
+            is_live(store, &s.handle).await,
+            "no refresh revoked the session"
+        );
+        assert_eq!(
+            s.promote(store, "rt0", &children[promoted]).await,
+            PromoteOutcome::Deferred,
+            "an API call does not pick among racers"
+        );
+        assert!(
+            is_rotated(&s.rotate(store, (&children[promoted], 1), "next").await),
+            "a child promotes"
+        );
+        assert!(
+            is_rotated(&s.rotate(store, (&children[promoted], 1), "next2").await),
+            "one head: the promoted child"
+        );
+        assert_eq!(
+            s.promote(store, "rt0", &children[promoted]).await,
+            PromoteOutcome::AlreadyPromoted
+        );
+        (s, children)
+    };
+    for sibling in 0..RACERS {
+        let promoted = (sibling + 17) % RACERS;
+        let (s, children) = race(promoted).await;
+        assert!(
+            is_theft(&s.rotate(store, (&children[sibling], 1), "z").await),
+            "sibling {sibling} of the promoted child {promoted}"
+        );
+        assert!(!is_live(store, &s.handle).await);
+    }
 }
 
 /// A session whose refresh token expired is gone, also from its user's list.
 pub async fn expiry<S: SessionStore>(store: &S) {
     let user = unique("u");
-    let handle = unique("h");
+    let s = Family {
+        handle: unique("h"),
+        family: hash(&unique("family")),
+    };
     store
         .create(NewSession {
-            handle: handle.clone(),
+            handle: s.handle.clone(),
             user_id: user.clone(),
             tenant_id: "public".to_owned(),
             payload: None,
             refresh_hash: hash("rt0"),
+            family_hash: s.family.clone(),
             expires_at: SystemTime::now() + Duration::from_millis(1200),
         })
         .await
         .expect("create");
     assert_eq!(store.list(&user).await.expect("list").len(), 1);
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert!(
-        store.get(&handle).await.expect("get").is_none(),
-        "expired session is gone"
-    );
+    assert!(!is_live(store, &s.handle).await, "expired session is gone");
     assert!(
         store.list(&user).await.expect("list").is_empty(),
         "and out of the user index"
     );
     assert_eq!(
-        rotate(store, &handle, "rt0", "x").await,
+        s.rotate(store, ("rt0", 0), "x").await,
         RotateOutcome::Unauthorised
     );
 }

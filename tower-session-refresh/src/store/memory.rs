@@ -9,8 +9,8 @@ use std::{
 use serde_json::{Map, Value};
 
 use super::{
-    NewSession, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreFuture,
-    MAX_CHILDREN, MAX_RETIRED,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreFuture,
+    MAX_CHILDREN,
 };
 
 /// A clock the store reads "now" from (tests move it).
@@ -25,7 +25,9 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use tower_session_refresh::store::{MemoryStore, NewSession, RotateOutcome, SessionStore};
+/// use tower_session_refresh::store::{
+///     MemoryStore, NewSession, Presented, RotateOutcome, SessionStore,
+/// };
 ///
 /// # tokio_test_block_on(async {
 /// let store = MemoryStore::new();
@@ -35,14 +37,16 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///     tenant_id: "public".into(),
 ///     payload: None,
 ///     refresh_hash: "aa".into(),
+///     family_hash: "ff".into(),
 ///     expires_at: SystemTime::now() + Duration::from_secs(60),
 /// }).await?;
 /// let expires = SystemTime::now() + Duration::from_secs(60);
-/// assert!(matches!(store.rotate("h1", "aa", "bb", expires).await?, RotateOutcome::Rotated { .. }));
-/// // The child's first use promotes it; the parent is now a rotated-away token.
-/// assert!(matches!(store.rotate("h1", "bb", "cc", expires).await?, RotateOutcome::Rotated { .. }));
+/// let token = |hash, generation| Presented { hash, generation, family_hash: "ff" };
+/// assert!(matches!(store.rotate("h1", token("aa", 0), "bb", expires).await?, RotateOutcome::Rotated { .. }));
+/// // The child's first use promotes it; the parent is now an earlier token.
+/// assert!(matches!(store.rotate("h1", token("bb", 1), "cc", expires).await?, RotateOutcome::Rotated { .. }));
 /// assert_eq!(
-///     store.rotate("h1", "aa", "dd", expires).await?,
+///     store.rotate("h1", token("aa", 0), "dd", expires).await?,
 ///     RotateOutcome::Theft { user_id: "alice".into() },
 /// );
 /// assert!(store.get("h1").await?.is_none());
@@ -76,9 +80,10 @@ struct Inner {
 
 struct Family {
     info: SessionInfo,
+    family: String,
     head: String,
+    generation: u64,
     children: VecDeque<String>,
-    retired: VecDeque<String>,
 }
 
 impl Default for MemoryStore {
@@ -179,20 +184,12 @@ fn push_bounded(list: &mut VecDeque<String>, value: String, max: usize) {
 }
 
 impl Family {
-    /// Makes `child` the head: the old head and the other children are retired (the old
-    /// head last, so it is remembered longest), and the new head has no children yet.
+    /// Makes `child` the head, one generation on; it has no children yet. The old head and
+    /// the other children are now earlier tokens, recognised by their generation.
     fn promote(&mut self, child: &str) {
-        let old_head = std::mem::replace(&mut self.head, child.to_owned());
-        for sibling in std::mem::take(&mut self.children) {
-            if sibling != child {
-                push_bounded(&mut self.retired, sibling, MAX_RETIRED);
-            }
-        }
-        push_bounded(&mut self.retired, old_head, MAX_RETIRED);
-    }
-
-    fn is_retired(&self, hash: &str) -> bool {
-        self.retired.iter().any(|r| r == hash)
+        child.clone_into(&mut self.head);
+        self.generation += 1;
+        self.children.clear();
     }
 
     fn is_child(&self, hash: &str) -> bool {
@@ -220,9 +217,10 @@ impl SessionStore for MemoryStore {
                     payload: session.payload,
                     expires_at: session.expires_at,
                 },
+                family: session.family_hash,
                 head: session.refresh_hash,
+                generation: 0,
                 children: VecDeque::new(),
-                retired: VecDeque::new(),
             },
         );
         self.note_write(&mut inner);
@@ -241,7 +239,7 @@ impl SessionStore for MemoryStore {
     fn rotate<'a>(
         &'a self,
         handle: &'a str,
-        presented: &'a str,
+        presented: Presented<'a>,
         new_child: &'a str,
         expires_at: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome> {
@@ -251,12 +249,15 @@ impl SessionStore for MemoryStore {
                 let Some(family) = inner.sessions.get_mut(h) else {
                     return RotateOutcome::Unauthorised;
                 };
-                if family.head == presented {
+                if family.family != presented.family_hash {
+                    return RotateOutcome::Unauthorised;
+                }
+                if family.head == presented.hash {
                     push_bounded(&mut family.children, new_child.to_owned(), MAX_CHILDREN);
-                } else if family.is_child(presented) {
-                    family.promote(presented);
+                } else if family.is_child(presented.hash) {
+                    family.promote(presented.hash);
                     family.children.push_back(new_child.to_owned());
-                } else if family.is_retired(presented) {
+                } else if presented.generation <= family.generation {
                     let user_id = family.info.user_id.clone();
                     inner.remove(h);
                     return RotateOutcome::Theft { user_id };
@@ -266,7 +267,7 @@ impl SessionStore for MemoryStore {
                 family.info.expires_at = expires_at;
                 let outcome = RotateOutcome::Rotated {
                     session: family.info.clone(),
-                    parent_hash: presented.to_owned(),
+                    parent_hash: presented.hash.to_owned(),
                 };
                 self.note_write(inner);
                 outcome
@@ -290,14 +291,13 @@ impl SessionStore for MemoryStore {
                 };
                 if family.head == child {
                     PromoteOutcome::AlreadyPromoted
-                } else if family.head == parent && family.is_child(child) {
+                } else if family.head != parent || !family.is_child(child) {
+                    PromoteOutcome::Stale
+                } else if family.children.len() > 1 {
+                    PromoteOutcome::Deferred
+                } else {
                     family.promote(child);
                     PromoteOutcome::Promoted
-                } else if family.is_retired(parent) || family.is_retired(child) {
-                    inner.remove(h);
-                    PromoteOutcome::Theft
-                } else {
-                    PromoteOutcome::Unauthorised
                 }
             },
             PromoteOutcome::Unauthorised,

@@ -4,39 +4,60 @@
 //! sign-out, and on the first API call after a refresh (promotion). Access tokens are
 //! verified without it, so protected APIs keep serving while the store is down.
 //!
-//! # Rotation rules (spec section 8.3)
+//! # Rotation rules (spec section 8.3, without a memory bound)
 //!
-//! A refresh token is `<session handle>.<256-bit secret>`; a store only ever sees the
-//! lowercase hex SHA-256 of it ([`refresh_token_hash`](crate::token::refresh_token_hash)). Each
-//! session keeps:
+//! A refresh token is `<session handle>.<generation>.<family secret>.<token secret>`: the
+//! generation counts rotations (0 for the session's first token), the family secret (256
+//! bits) is drawn once per session and carried by every token of it, and the token secret
+//! (256 bits) is new for every token. A store only ever sees hashes: the lowercase hex
+//! SHA-256 of the whole token ([`refresh_token_hash`](crate::token::refresh_token_hash)) and of the
+//! family secret, both computed by the refresh service. Each session keeps, in bounded
+//! space whatever its history:
 //!
-//! - `head`: the hash of the current, promoted refresh token;
-//! - `children`: hashes issued from `head` and not yet used (at most [`MAX_CHILDREN`]);
-//! - `retired`: hashes rotated away: former heads and the unused siblings of a promoted child (at most [`MAX_RETIRED`]).
+//! - `family`: the hash of the family secret, set at creation;
+//! - `head`: the hash of the current, promoted refresh token, and its generation;
+//! - `children`: hashes issued from `head` and not yet used (all of generation head + 1; at
+//!   most [`MAX_CHILDREN`], the oldest dropped).
 //!
-//! [`SessionStore::rotate`] with the presented hash:
+//! [`SessionStore::rotate`] with a [`Presented`] token (its hash, its generation, the hash
+//! of its family secret), in this order:
 //!
 //! | presented | effect | outcome |
 //! |---|---|---|
-//! | `head` | the new hash joins `children`; `head` stays valid, so a lost response or two tabs refreshing at once sign nobody out | [`RotateOutcome::Rotated`] |
-//! | in `children` | promotion: it becomes `head`, the new hash is its only child, and the old head and the head's other children are retired | [`RotateOutcome::Rotated`] |
-//! | in `retired` | a token that was rotated away came back: **theft**; the session is revoked in the same atomic step | [`RotateOutcome::Theft`] |
-//! | anything else, or no live session | nothing changes | [`RotateOutcome::Unauthorised`] |
+//! | another `family` | nothing: not a token of this session (for example one made up from the public session handle), and it must never revoke | [`RotateOutcome::Unauthorised`] |
+//! | `head` | the new hash joins `children`; `head` stays valid, so a lost response, concurrent refreshes or two tabs sign nobody out | [`RotateOutcome::Rotated`] |
+//! | in `children` | promotion: it becomes `head` (generation + 1), the new hash is its only child; the old head and the other children are now earlier tokens | [`RotateOutcome::Rotated`] |
+//! | any other hash, generation at or below the head's | an earlier token came back (a former head, or a sibling of the promoted child): **theft**; the session is revoked in the same atomic step | [`RotateOutcome::Theft`] |
+//! | any other hash, a later generation (a child dropped past [`MAX_CHILDREN`], or made up) | nothing | [`RotateOutcome::Unauthorised`] |
+//! | no live session | nothing | [`RotateOutcome::Unauthorised`] |
 //!
-//! When `retired` is full the oldest entries go first; at promotion the old head is
-//! retired last, so it is the one remembered longest. As in the SuperTokens core, a
-//! sibling of the promoted child (another refresh from the same parent) is a rotated-away
-//! token once one child has been used, and presenting it is theft.
+//! Nothing is remembered per rotated-away token, so detection does not depend on how long
+//! the chain is or how many refreshes raced: any genuine earlier token is recognised by its
+//! family and its generation. Only a holder of the family secret, that is of some genuine
+//! token of the session (the victim or the thief), can trigger the revocation, which the
+//! thief could do anyway by replaying the stolen token. As in the SuperTokens core, a
+//! sibling of the promoted child (another refresh from the same parent) is an earlier token
+//! once one child has been used, and presenting it is theft.
 //!
-//! [`SessionStore::promote`] is the same promotion, triggered by an API call that carries
-//! an access token whose `parentRefreshTokenHash1` is set:
+//! [`SessionStore::promote`] is the promotion an API call triggers with an access token whose
+//! `parentRefreshTokenHash1` is set (access tokens are signed, so they are genuine; they
+//! carry no generation). It never revokes:
 //!
 //! | state | effect | outcome |
 //! |---|---|---|
 //! | `child` is `head` | nothing (an earlier call or refresh promoted it) | [`PromoteOutcome::AlreadyPromoted`] |
-//! | `parent` is `head` and `child` in `children` | as a rotation's promotion, without a new child | [`PromoteOutcome::Promoted`] |
-//! | `parent` or `child` in `retired` | **theft**; the session is revoked atomically | [`PromoteOutcome::Theft`] |
-//! | anything else, or no live session | nothing changes | [`PromoteOutcome::Unauthorised`] |
+//! | `parent` is `head`, `child` its **only** child | as a rotation's promotion, without a new child | [`PromoteOutcome::Promoted`] |
+//! | `parent` is `head`, `child` one of several children | nothing: refreshes raced (two tabs on two origins, a lost response); the next refresh decides which child becomes the head, so an API call made with the child that did not land in the shared cookie jar signs nobody out | [`PromoteOutcome::Deferred`] |
+//! | anything else, session live | nothing: the access token belongs to an earlier token (a late request) | [`PromoteOutcome::Stale`] |
+//! | no live session | nothing | [`PromoteOutcome::Unauthorised`] |
+//!
+//! The server answers `Stale` with 401 `try refresh token`, nothing cleared: the client
+//! refreshes with the refresh token it holds, which carries on if it is current and is
+//! caught as theft if it is an earlier one.
+//!
+//! Sessions written by an earlier layout (a `retired` list instead of a family secret) are
+//! not read: their refresh tokens have the old two-part format, which the refresh service
+//! refuses as malformed, so their users sign in again (see the Redis store's docs).
 
 mod memory;
 
@@ -52,8 +73,6 @@ pub use memory::{Clock, MemoryStore};
 
 /// How many unused children one head keeps; the oldest is dropped past it.
 pub const MAX_CHILDREN: usize = 64;
-/// How many former heads a session remembers for theft detection.
-pub const MAX_RETIRED: usize = 32;
 
 /// The boxed future every store operation returns (object-safe, `Send`).
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -69,8 +88,11 @@ pub struct NewSession {
     pub tenant_id: String,
     /// The application's access-token payload, kept so refreshes carry it on.
     pub payload: Option<Map<String, Value>>,
-    /// Hex SHA-256 of the first refresh token.
+    /// Hex SHA-256 of the first refresh token (generation 0).
     pub refresh_hash: String,
+    /// Hex SHA-256 of the session's family secret, which every refresh token of the
+    /// session carries.
+    pub family_hash: String,
     /// When the refresh token expires; the session is gone after it.
     pub expires_at: SystemTime,
 }
@@ -90,6 +112,17 @@ pub struct SessionInfo {
     pub expires_at: SystemTime,
 }
 
+/// A refresh token presented to [`SessionStore::rotate`], as the store compares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presented<'a> {
+    /// Hex SHA-256 of the whole token.
+    pub hash: &'a str,
+    /// The generation the token names (0 for the session's first token).
+    pub generation: u64,
+    /// Hex SHA-256 of the family secret the token carries.
+    pub family_hash: &'a str,
+}
+
 /// The answer of [`SessionStore::rotate`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -103,7 +136,7 @@ pub enum RotateOutcome {
         /// `parentRefreshTokenHash1`, so that the token's first use promotes the child.
         parent_hash: String,
     },
-    /// A rotated-away refresh token came back: the session has been revoked.
+    /// An earlier refresh token of the session came back: the session has been revoked.
     Theft {
         /// The user whose session was revoked (for an audit log or a theft hook).
         user_id: String,
@@ -120,9 +153,14 @@ pub enum PromoteOutcome {
     Promoted,
     /// The child already is the head (an earlier call promoted it).
     AlreadyPromoted,
-    /// The parent or the child had been rotated away: the session has been revoked.
-    Theft,
-    /// No live session, or the child is not a pending child of the head.
+    /// The child is one of several children of the head (refreshes raced): nothing
+    /// changed; the next refresh decides which child becomes the head. The access token is
+    /// good as it is.
+    Deferred,
+    /// The session is live, but the access token belongs to a refresh token that is
+    /// neither the head nor one of its children (it was rotated away): nothing changed.
+    Stale,
+    /// No live session.
     Unauthorised,
 }
 
@@ -194,7 +232,8 @@ impl std::error::Error for StoreError {
 ///
 /// Every operation is atomic on its own: two auth processes calling [`rotate`](Self::rotate)
 /// on one session at the same moment behave exactly like one process calling it twice.
-/// Hashes are lowercase hex SHA-256 of refresh tokens; a store never sees a token.
+/// Hashes are lowercase hex SHA-256 of refresh tokens and family secrets; a store never
+/// sees a token or a secret.
 /// Implementations run `conformance` (feature `conformance`) in their tests.
 ///
 /// The trait is object safe; the server holds an `Arc<dyn SessionStore>`:
@@ -213,20 +252,20 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The live session `handle`, if any.
     fn get<'a>(&'a self, handle: &'a str) -> StoreFuture<'a, Option<SessionInfo>>;
 
-    /// Rotates the refresh token `presented` (a hash) of session `handle`, making
-    /// `new_child` (a hash) valid; on success the session's expiry slides to `expires_at`.
-    /// One atomic step, theft detection and revocation included; see the
-    /// [module docs](self).
+    /// Rotates the refresh token `presented` of session `handle`, making `new_child` (the
+    /// hash of a token of generation `presented.generation + 1`) valid; on success the
+    /// session's expiry slides to `expires_at`. One atomic step, theft detection and
+    /// revocation included; see the [module docs](self).
     fn rotate<'a>(
         &'a self,
         handle: &'a str,
-        presented: &'a str,
+        presented: Presented<'a>,
         new_child: &'a str,
         expires_at: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome>;
 
     /// Promotes `child` (a hash issued from `parent`) to the head of session `handle`,
-    /// atomically, theft detection included; see the [module docs](self).
+    /// atomically; it never revokes. See the [module docs](self).
     fn promote<'a>(
         &'a self,
         handle: &'a str,
@@ -262,7 +301,7 @@ impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
     fn rotate<'a>(
         &'a self,
         handle: &'a str,
-        presented: &'a str,
+        presented: Presented<'a>,
         new_child: &'a str,
         expires_at: SystemTime,
     ) -> StoreFuture<'a, RotateOutcome> {

@@ -55,7 +55,8 @@ pub enum InvalidReason {
     /// A part is not canonical unpadded base64url.
     #[error("{0} is not base64url")]
     Base64(&'static str),
-    /// The header is not the expected JSON object (`alg`, `kid`, `typ: "JWT"`, string `version`).
+    /// The header is not the expected JSON object (`alg`, `kid`, `typ: "JWT"`, string
+    /// `version`), or carries `crit` (no critical extension is understood, RFC 7515).
     #[error("bad header: {0}")]
     Header(&'static str),
     /// `version` is not a v5 (or later) SuperTokens access token.
@@ -77,9 +78,12 @@ pub enum InvalidReason {
     #[error("bad signature")]
     BadSignature,
     /// The payload is not the expected claims object (missing or mistyped claims,
-    /// duplicates, `stt` not 0).
+    /// duplicates, `stt` not 0, an `nbf` that is not a number).
     #[error("bad claims: {0}")]
     Claims(String),
+    /// The token's `nbf` lies in the future (beyond the leeway).
+    #[error("not valid before its nbf")]
+    NotYetValid,
 }
 
 impl From<InvalidReason> for VerifyError {

@@ -209,6 +209,20 @@ struct Header<'a> {
     typ: Option<Cow<'a, str>>,
     #[serde(borrow)]
     version: Option<Cow<'a, str>>,
+    /// RFC 7515 §4.1.11: critical extensions this verifier would have to understand.
+    #[serde(default)]
+    crit: Present,
+}
+
+/// Whether a member is present at all (`null` included), whatever its value.
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(Present(true))
+    }
 }
 
 /// The outcome of the synchronous part of a verification.
@@ -393,6 +407,16 @@ impl AccessTokenVerifier {
         if now > deadline {
             return Err(VerifyError::Expired);
         }
+        // SuperTokens never sets `nbf`; a token that does is held to it (RFC 7519 §4.1.5),
+        // as jose does for supertokens-node.
+        if let Some(nbf) = claims.payload.get("nbf") {
+            let Some(nbf) = nbf.as_f64() else {
+                return Err(InvalidReason::Claims("nbf is not a number".to_owned()).into());
+            };
+            if nbf > now.saturating_add(inner.leeway).as_secs_f64() {
+                return Err(InvalidReason::NotYetValid.into());
+            }
+        }
         let claims = Arc::new(claims);
         if let Some(cache) = &inner.cache {
             cache.insert(parsed.token, &claims, deadline, generation);
@@ -459,6 +483,10 @@ fn parse<'t, 'b>(
     let buf: &'b [u8] = buf;
     let header: Header<'b> = serde_json::from_slice(&buf[..len])
         .map_err(|_| InvalidReason::Header("not a JSON object with string members"))?;
+    if header.crit.0 {
+        // It names extensions that must be understood, and none is (RFC 7515 §4.1.11).
+        return Err(InvalidReason::Header("crit parameter not understood"));
+    }
     let alg = header.alg.ok_or(InvalidReason::Header("missing alg"))?;
     if alg.eq_ignore_ascii_case("none") {
         return Err(InvalidReason::AlgNone);
