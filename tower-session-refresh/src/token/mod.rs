@@ -22,6 +22,7 @@
 mod cache;
 mod claims;
 mod error;
+mod header;
 mod source;
 
 use std::borrow::Cow;
@@ -38,6 +39,7 @@ pub use source::{KeyFuture, KeySource};
 
 use crate::keys::{Algorithm, VerifyingKey, B64};
 use cache::{Lookup, TokenCache};
+use header::HeaderMemo;
 
 /// A verified access token's claims (shared: cached verifications hand out the same `Arc`).
 pub type VerifiedToken = Arc<AccessTokenClaims>;
@@ -132,6 +134,7 @@ struct VerifierInner {
     leeway: Duration,
     max_token_bytes: usize,
     cache: Option<TokenCache>,
+    headers: HeaderMemo,
 }
 
 impl fmt::Debug for AccessTokenVerifier {
@@ -203,6 +206,7 @@ impl VerifierBuilder {
                 leeway: self.leeway,
                 max_token_bytes: self.max_token_bytes,
                 cache: (self.cache_capacity > 0).then(|| TokenCache::new(self.cache_capacity)),
+                headers: HeaderMemo::default(),
             }),
         })
     }
@@ -229,6 +233,9 @@ enum Step<'t> {
 
 struct Parsed<'t> {
     token: &'t str,
+    /// The header segment, when it was decoded and parsed for this token (not found in
+    /// the memo): remembered once the signature checks out.
+    fresh_header: Option<&'t str>,
     signing_input: &'t str,
     payload_b64: &'t str,
     signature_b64: &'t str,
@@ -236,7 +243,7 @@ struct Parsed<'t> {
 }
 
 /// The header's `alg`, without allocating.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum HeaderAlg {
     Known(Algorithm),
     Other,
@@ -256,6 +263,8 @@ impl HeaderAlg {
 /// Longest header (decoded) and signature (decoded: RSA-8192) handled.
 const MAX_HEADER_BYTES: usize = 1024;
 const MAX_SIGNATURE_BYTES: usize = 1024;
+/// Signatures up to this size (Ed25519, HMAC-SHA256) are decoded into a small buffer.
+const SMALL_SIGNATURE_BYTES: usize = 64;
 
 fn since_epoch(now: SystemTime) -> Duration {
     now.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO)
@@ -275,6 +284,7 @@ impl AccessTokenVerifier {
                 leeway: b.leeway,
                 max_token_bytes: b.max_token_bytes,
                 cache: (b.cache_capacity > 0).then(|| TokenCache::new(b.cache_capacity)),
+                headers: HeaderMemo::default(),
             }),
         }
     }
@@ -309,7 +319,7 @@ impl AccessTokenVerifier {
                 // bumps it, which at worst costs one more verification later).
                 let generation = self.inner.source.generation();
                 match self.inner.source.fetch_key(&kid).await? {
-                    Some(key) => self.verify_with_key(parsed, &key, now, generation),
+                    Some(key) => self.verify_with_key(parsed, &kid, &key, now, generation),
                     None => Err(InvalidReason::UnknownKid.into()),
                 }
             }
@@ -363,13 +373,26 @@ impl AccessTokenVerifier {
                 Lookup::Miss => {}
             }
         }
+        let segments = match split(token) {
+            Ok(s) => s,
+            Err(e) => return Step::Done(Err(e.into())),
+        };
+        // Most tokens carry one of a few headers (one per signing key): parsed once.
+        if let Some((alg, kid)) = inner.headers.find(segments.0) {
+            let parsed = Parsed::new(token, segments, alg, None);
+            return match inner.source.key(&kid) {
+                Some(key) => Step::Done(self.verify_with_key(parsed, &kid, &key, now, generation)),
+                None => Step::NeedKey(parsed, kid.as_ref().to_owned()),
+            };
+        }
         let mut header_buf = [0u8; MAX_HEADER_BYTES];
-        let (parsed, kid) = match parse(token, &mut header_buf) {
+        let (alg, kid) = match parse_header(segments, &mut header_buf) {
             Ok(p) => p,
             Err(e) => return Step::Done(Err(e.into())),
         };
+        let parsed = Parsed::new(token, segments, alg, Some(segments.0));
         match inner.source.key(&kid) {
-            Some(key) => Step::Done(self.verify_with_key(parsed, &key, now, generation)),
+            Some(key) => Step::Done(self.verify_with_key(parsed, &kid, &key, now, generation)),
             None => Step::NeedKey(parsed, kid.into_owned()),
         }
     }
@@ -377,6 +400,7 @@ impl AccessTokenVerifier {
     fn verify_with_key(
         &self,
         parsed: Parsed<'_>,
+        kid: &str,
         key: &VerifyingKey,
         now: Duration,
         generation: u64,
@@ -388,15 +412,30 @@ impl AccessTokenVerifier {
             }
             .into());
         }
-        let mut sig_buf = [0u8; MAX_SIGNATURE_BYTES];
         if parsed.signature_b64.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 3 {
             return Err(InvalidReason::BadSignature.into());
         }
-        let sig_len = B64
-            .decode_slice(parsed.signature_b64, &mut sig_buf)
-            .map_err(|_| InvalidReason::Base64("signature"))?;
-        if !key.verify_signature(parsed.signing_input.as_bytes(), &sig_buf[..sig_len]) {
+        let signed = |sig: &[u8]| key.verify_signature(parsed.signing_input.as_bytes(), sig);
+        let valid = if parsed.signature_b64.len() <= SMALL_SIGNATURE_BYTES * 4 / 3 + 1 {
+            let mut buf = [0u8; SMALL_SIGNATURE_BYTES];
+            let len = B64
+                .decode_slice(parsed.signature_b64, &mut buf)
+                .map_err(|_| InvalidReason::Base64("signature"))?;
+            signed(&buf[..len])
+        } else {
+            let mut buf = [0u8; MAX_SIGNATURE_BYTES];
+            let len = B64
+                .decode_slice(parsed.signature_b64, &mut buf)
+                .map_err(|_| InvalidReason::Base64("signature"))?;
+            signed(&buf[..len])
+        };
+        if !valid {
             return Err(InvalidReason::BadSignature.into());
+        }
+        // Only headers of correctly signed tokens are remembered, so forged tokens cannot
+        // push the real ones out.
+        if let Some(header) = parsed.fresh_header {
+            inner.headers.remember(header, parsed.alg, kid);
         }
         let claims = decode_claims(parsed.payload_b64)?;
         let deadline = Duration::from_secs(claims.exp).saturating_add(inner.leeway);
@@ -413,7 +452,7 @@ impl AccessTokenVerifier {
 
 /// Decodes and parses the payload (on the stack when it is small enough).
 fn decode_claims(payload_b64: &str) -> Result<AccessTokenClaims, InvalidReason> {
-    const STACK: usize = 2048;
+    const STACK: usize = 1024;
     let parse = |bytes: &[u8]| {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| InvalidReason::Claims("payload is not UTF-8".to_owned()))?;
@@ -444,22 +483,51 @@ fn claims_error(e: &serde_json::Error) -> String {
     }
 }
 
-/// Splits the token and checks the header (decoded into `buf`); returns the kid.
-fn parse<'t, 'b>(
-    token: &'t str,
-    buf: &'b mut [u8; MAX_HEADER_BYTES],
-) -> Result<(Parsed<'t>, Cow<'b, str>), InvalidReason> {
-    let mut parts = token.splitn(4, '.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+/// The three segments of a compact JWS: header, payload, signature.
+type Segments<'t> = (&'t str, &'t str, &'t str);
+
+impl<'t> Parsed<'t> {
+    fn new(
+        token: &'t str,
+        (h, p, s): Segments<'t>,
+        alg: HeaderAlg,
+        fresh_header: Option<&'t str>,
+    ) -> Self {
+        Parsed {
+            token,
+            fresh_header,
+            signing_input: &token[..h.len() + 1 + p.len()],
+            payload_b64: p,
+            signature_b64: s,
+            alg,
+        }
+    }
+}
+
+/// Splits the token into exactly three segments (two dots), header and payload non-empty.
+fn split(token: &str) -> Result<Segments<'_>, InvalidReason> {
+    let bytes = token.as_bytes();
+    let (Some(first), Some(last)) = (memchr::memchr(b'.', bytes), memchr::memrchr(b'.', bytes))
     else {
         return Err(InvalidReason::Malformed);
     };
+    if first == last || memchr::memchr(b'.', &bytes[first + 1..last]).is_some() {
+        return Err(InvalidReason::Malformed);
+    }
+    let (h, p, s) = (&token[..first], &token[first + 1..last], &token[last + 1..]);
     // An empty signature gets as far as the header checks, so `alg: none` tokens
     // (`header.payload.`) are reported as such.
     if h.is_empty() || p.is_empty() {
         return Err(InvalidReason::Malformed);
     }
+    Ok((h, p, s))
+}
+
+/// Checks the header (decoded into `buf`); returns its `alg` and the kid.
+fn parse_header<'b>(
+    (h, _, _): Segments<'_>,
+    buf: &'b mut [u8; MAX_HEADER_BYTES],
+) -> Result<(HeaderAlg, Cow<'b, str>), InvalidReason> {
     if h.len() > MAX_HEADER_BYTES * 4 / 3 {
         return Err(InvalidReason::Header("header too long"));
     }
@@ -484,14 +552,5 @@ fn parse<'t, 'b>(
         _ => return Err(InvalidReason::UnsupportedVersion),
     }
     let kid = header.kid.ok_or(InvalidReason::Header("missing kid"))?;
-    Ok((
-        Parsed {
-            token,
-            signing_input: &token[..h.len() + 1 + p.len()],
-            payload_b64: p,
-            signature_b64: s,
-            alg: HeaderAlg::parse(&alg),
-        },
-        kid,
-    ))
+    Ok((HeaderAlg::parse(&alg), kid))
 }
