@@ -1,6 +1,6 @@
-//! Memory of the verified-token cache: `cache_memory [N]` (default 100,000) builds a
-//! default verifier, signs N access tokens of N users (HS256; the demo's claims: the sample
-//! claims plus the `st-ev` payload claim every demo session carries), then verifies each once,
+//! Memory of the verified-token cache: `cache_memory [N] [plain]` (default 100,000) builds a
+//! default verifier, signs N access tokens of N users (HS256; the sample claims plus an
+//! `st-ev` payload claim `{"v":false,"t":..}`, or without it given `plain`), then verifies each once,
 //! and prints the resident memory the verifier took up front and per cached token (RSS
 //! deltas from `/proc/self/statm`, so allocator overhead is included).
 
@@ -21,11 +21,12 @@ fn rss_bytes() -> u64 {
 }
 
 fn main() -> ExitCode {
+    let plain = std::env::args().nth(2).as_deref() == Some("plain");
     let n: usize = match std::env::args().nth(1).map(|a| a.parse()) {
         None => 100_000,
         Some(Ok(n)) => n,
         Some(Err(_)) => {
-            eprintln!("usage: cache_memory [N]");
+            eprintln!("usage: cache_memory [N] [plain]");
             return ExitCode::from(2);
         }
     };
@@ -37,10 +38,12 @@ fn main() -> ExitCode {
             c.sub = format!("{i:08x}{}", &base.sub[8..]);
             c.rsub = c.sub.clone();
             c.session_handle = format!("{i:08x}{}", &base.session_handle[8..]);
-            c.payload.insert(
-                "st-ev".into(),
-                serde_json::json!({"v": false, "t": 1_764_374_400_000u64}),
-            );
+            if !plain {
+                c.payload.insert(
+                    "st-ev".into(),
+                    serde_json::json!({"v": false, "t": 1_764_374_400_000u64}),
+                );
+            }
             keys.sign(&c).expect("signing works")
         })
         .collect();
