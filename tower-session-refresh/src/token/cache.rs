@@ -22,7 +22,7 @@ use std::collections::hash_map::RandomState;
 use super::AccessTokenClaims;
 
 /// Entries per set.
-pub(super) const WAYS: usize = 16;
+const WAYS: usize = 16;
 /// Bytes of the token's end fed to the hash: inside the signature, unpredictable without the key.
 const TAIL: usize = 16;
 
@@ -72,7 +72,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Nanoseconds since the epoch, saturating (year 2554).
-pub(super) fn nanos(d: Duration) -> u64 {
+fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
