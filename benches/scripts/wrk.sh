@@ -4,6 +4,14 @@
 # rounds (default 3), each run DURATION long after a 1 s warm-up. Same Cookie header shape
 # as the in-process workload: `sAccessToken=<token>; prefs=<61 B>; _ga=<318 B>`.
 # Usage: benches/scripts/wrk.sh        ROUNDS=3 DURATION=5s CONNS=32 THREADS=1 STORE=memory
+#
+# Users mode (USERS set): `GET /sessioninfo` on api2 with the access tokens of N signed-in
+# users in turn (wrk Lua script `users.lua`), for each N in USERS, against each demo binary
+# in DEMOS ("label=path ...", default "new=" the demo built here), rounds interleaved so
+# that every demo and N is measured in the same run; prints req/s and the ratio to the
+# one-token rate (same round), and each demo's RSS with max(USERS) users signed in.
+#   USERS="1 1000 10000 100000" DEMOS="old=/path/to/old-demo new=target/release/multi-api-demo" \
+#     benches/scripts/wrk.sh
 # Only 127.0.0.1 is contacted; the demo is started and stopped by this script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +24,7 @@ STORE=${STORE:-memory}
 HOST=api.example.test
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p multi-api-demo --bin multi-api-demo
+if [ -n "${USERS:-}" ]; then exec benches/scripts/wrk-users.sh; fi
 tmp=$(mktemp -d)
 "$TARGET"/release/multi-api-demo --listen 127.0.0.1:0 --store "$STORE" >"$tmp/demo.out" 2>"$tmp/demo.err" &
 demo=$!

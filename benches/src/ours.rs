@@ -51,6 +51,14 @@ pub const OUR_STACKS: &[&str] = &[
     "stack_hs256_cached_json",
     "stack_hs256_cached_outer",
     "stack_eddsa_cached_outer",
+    "stack_hs256_tokens_1",
+    "stack_hs256_tokens_1k",
+    "stack_hs256_tokens_10k",
+    "stack_hs256_tokens_100k",
+    "stack_eddsa_tokens_1",
+    "stack_eddsa_tokens_1k",
+    "stack_eddsa_tokens_10k",
+    "stack_eddsa_tokens_100k",
     "refresh_memory",
     "refresh_redis",
 ];
@@ -66,6 +74,13 @@ pub const OUR_PRIMITIVES: &[&str] = &[
     "rs256_verify/ours_uncached",
     "rs256_verify/ours_cached",
     "rs256_sign/ours",
+    "ed25519_verify/ring",
+    "ed25519_verify/dalek",
+    "ed25519_verify/aws_lc_rs",
+    "rsa2048_verify/ring",
+    "rsa2048_verify/aws_lc_rs",
+    "cache_key/siphash13_token",
+    "cache_key/sha256_token",
 ];
 
 /// The Ed25519 private key (PKCS#8 PEM) both our signer and `jsonwebtoken` use in this
@@ -124,6 +139,59 @@ pub fn sample_claims() -> AccessTokenClaims {
 /// An access token for [`sample_claims`], signed by our signer with `alg`.
 pub fn sample_token(alg: Alg) -> String {
     key_set(alg).sign(&sample_claims()).expect("signing works")
+}
+
+/// `n` access tokens of `n` different users, signed with `keys`: the sample claims with the
+/// user id (and `rsub`) and the session handle made unique, at the same lengths.
+pub fn user_tokens(keys: &KeySet, n: usize) -> Vec<String> {
+    let base = sample_claims();
+    (0..n)
+        .map(|i| {
+            let mut c = base.clone();
+            c.sub = format!("{i:08x}{}", &base.sub[8..]);
+            c.rsub = c.sub.clone();
+            c.session_handle = format!("{i:08x}{}", &base.session_handle[8..]);
+            keys.sign(&c).expect("signing works")
+        })
+        .collect()
+}
+
+/// The number of distinct tokens of a `*_tokens_N` variant.
+fn token_count(name: &str) -> Option<usize> {
+    Some(match name.rsplit('_').next()? {
+        "1" => 1,
+        "1k" => 1_000,
+        "10k" => 10_000,
+        "100k" => 100_000,
+        _ => return None,
+    })
+}
+
+/// The full stack around the whole `Router` (as the demo stacks it), default verifier
+/// (default cache capacity), fed the tokens of `n` users in turn. Every token is verified
+/// once before the measurement, as after one round of the users' requests.
+fn visit_user_tokens<V: StackVisitor>(alg: Alg, n: usize, visitor: V) -> V::Out {
+    let keys = key_set(alg);
+    let verifier = verifier(keys.clone(), true);
+    let tokens = user_tokens(&keys, n);
+    for t in &tokens {
+        verifier
+            .verify_sync(t)
+            .expect("our verifier accepts our token");
+    }
+    let config = SessionConfig::builder(cookie_config())
+        .api_domain(format!("https://{}", workload::HOST))
+        .verifier(verifier)
+        .keys(keys)
+        .store(MemoryStore::new())
+        .build()
+        .expect("valid session config");
+    let mut next = 0;
+    visitor.visit(full_stack_outer(&config), move || {
+        let token = &tokens[next % tokens.len()];
+        next += 1;
+        workload::get_request(&our_cookie_header(token))
+    })
 }
 
 /// Our verifier over `keys`, with or without its verified-token cache.
@@ -500,6 +568,14 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
                 workload::get_request(&cookie)
             })
         }
+        _ if name.contains("_tokens_") => {
+            let alg = if name.contains("hs256") {
+                Alg::Hs256
+            } else {
+                Alg::EdDsa
+            };
+            visit_user_tokens(alg, token_count(name)?, visitor)
+        }
         "stack_hs256_cached"
         | "stack_hs256_uncached"
         | "stack_eddsa_cached"
@@ -551,8 +627,105 @@ fn alg_of(op: &str) -> Option<Alg> {
     }
 }
 
+/// A bare signature check of the sample token's signing input and signature with each
+/// library (keys parsed once where the library allows it): what the choice of Ed25519 and
+/// RSA implementation is made on.
+fn raw_verify(name: &str) -> Option<Primitive> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let alg = if name.starts_with("ed25519") {
+        Alg::EdDsa
+    } else {
+        Alg::Rs256
+    };
+    let token = sample_token(alg);
+    let (input, sig) = token.rsplit_once('.')?;
+    let (input, sig) = (input.as_bytes().to_vec(), b64.decode(sig).ok()?);
+    let jwk = key_set(alg)
+        .signing_key()?
+        .verifying_key()
+        .to_public_jwk()?;
+    let member = |m: &str| b64.decode(jwk[m].as_str().unwrap_or_default()).ok();
+    let check = |ok: bool| assert!(ok, "{name} accepts the sample signature");
+    Some(match name.split_once('/')?.1 {
+        "ring" if alg == Alg::EdDsa => {
+            let pk = member("x")?;
+            let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, pk);
+            check(key.verify(&input, &sig).is_ok());
+            Box::new(move || {
+                black_box(key.verify(black_box(&input), &sig).is_ok());
+            })
+        }
+        "dalek" => {
+            let pk: [u8; 32] = member("x")?.try_into().ok()?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&pk).ok()?;
+            let sig = ed25519_dalek::Signature::from_slice(&sig).ok()?;
+            check(key.verify_strict(&input, &sig).is_ok());
+            Box::new(move || {
+                black_box(key.verify_strict(black_box(&input), &sig).is_ok());
+            })
+        }
+        "aws_lc_rs" if alg == Alg::EdDsa => {
+            use aws_lc_rs::signature::{ParsedPublicKey, ED25519};
+            let key = ParsedPublicKey::new(&ED25519, member("x")?).ok()?;
+            check(key.verify_sig(&input, &sig).is_ok());
+            Box::new(move || {
+                black_box(key.verify_sig(black_box(&input), &sig).is_ok());
+            })
+        }
+        "ring" => {
+            let (n, e) = (member("n")?, member("e")?);
+            let verify = move |msg: &[u8]| {
+                ring::signature::RsaPublicKeyComponents { n: &n, e: &e }
+                    .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig)
+                    .is_ok()
+            };
+            check(verify(&input));
+            Box::new(move || {
+                black_box(verify(black_box(&input)));
+            })
+        }
+        "aws_lc_rs" => {
+            let (n, e) = (member("n")?, member("e")?);
+            let verify = move |msg: &[u8]| {
+                aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+                    .verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig)
+                    .is_ok()
+            };
+            check(verify(&input));
+            Box::new(move || {
+                black_box(verify(black_box(&input)));
+            })
+        }
+        _ => return None,
+    })
+}
+
 /// Builds our primitive called `name`.
 pub fn primitive(name: &str) -> Option<Primitive> {
+    if name.starts_with("ed25519_verify/") || name.starts_with("rsa2048_verify/") {
+        return raw_verify(name);
+    }
+    // What keying the cache on a digest of the whole token would cost per lookup.
+    if let Some(imp) = name.strip_prefix("cache_key/") {
+        use std::hash::BuildHasher;
+        let token = sample_token(Alg::Hs256);
+        return Some(match imp {
+            "siphash13_token" => {
+                let keyed = std::collections::hash_map::RandomState::new();
+                Box::new(move || {
+                    black_box(keyed.hash_one(black_box(token.as_bytes())));
+                })
+            }
+            "sha256_token" => Box::new(move || {
+                black_box(ring::digest::digest(
+                    &ring::digest::SHA256,
+                    black_box(token.as_bytes()),
+                ));
+            }),
+            _ => return None,
+        });
+    }
     let (op, imp) = name.split_once('/')?;
     let alg = alg_of(op)?;
     let keys = key_set(alg);

@@ -523,6 +523,70 @@ fn cache_never_lets_a_different_token_pass() {
     }
 }
 
+fn user_tokens(keys: &KeySet, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let mut c = claims();
+            c.sub = format!("user-{i}");
+            keys.sign(&c).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn cache_keeps_thousands_of_tokens_used_in_turn() {
+    // 5,000 users in turn through an 8,192-entry cache: a direct-mapped cache of that size
+    // loses about a quarter of them to slot collisions on every round; a set-associative one
+    // keeps nearly all (only sets holding more than 16 of the tokens lose any).
+    let keys = hs_keys();
+    let verifier = AccessTokenVerifier::builder(keys.clone())
+        .cache_capacity(8192)
+        .build()
+        .unwrap();
+    let tokens = user_tokens(&keys, 5000);
+    let first: Vec<_> = tokens
+        .iter()
+        .map(|t| verifier.verify_sync_at(t, at(T0)).unwrap())
+        .collect();
+    let mut served_from_cache = 0;
+    for (i, (t, c)) in tokens.iter().zip(&first).enumerate() {
+        let again = verifier.verify_sync_at(t, at(T0)).unwrap();
+        assert_eq!(again.sub, format!("user-{i}"));
+        served_from_cache += usize::from(std::sync::Arc::ptr_eq(c, &again));
+    }
+    assert!(
+        served_from_cache >= 4900,
+        "{served_from_cache} of 5000 tokens served from the cache"
+    );
+}
+
+#[test]
+fn cache_shared_by_threads_gives_each_token_its_own_claims() {
+    let keys = hs_keys();
+    let verifier = AccessTokenVerifier::builder(keys.clone())
+        .cache_capacity(512)
+        .build()
+        .unwrap();
+    let tokens = std::sync::Arc::new(user_tokens(&keys, 1500));
+    let threads: Vec<_> = (0..4)
+        .map(|k| {
+            let (verifier, tokens) = (verifier.clone(), tokens.clone());
+            std::thread::spawn(move || {
+                for round in 0..3 {
+                    for j in 0..tokens.len() {
+                        let i = (j * (k + 1) + round * 7) % tokens.len();
+                        let c = verifier.verify_sync_at(&tokens[i], at(T0)).unwrap();
+                        assert_eq!(c.sub, format!("user-{i}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
 #[test]
 fn key_rotation_keeps_old_tokens_valid() {
     let keys = KeySet::new(SigningKey::generate_ed25519("k1").unwrap());
