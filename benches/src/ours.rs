@@ -75,10 +75,7 @@ pub const OUR_PRIMITIVES: &[&str] = &[
     "rs256_verify/ours_cached",
     "rs256_sign/ours",
     "ed25519_verify/ring",
-    "ed25519_verify/dalek",
-    "ed25519_verify/aws_lc_rs",
     "rsa2048_verify/ring",
-    "rsa2048_verify/aws_lc_rs",
     "cache_key/siphash13_token",
     "cache_key/sha256_token",
 ];
@@ -627,9 +624,10 @@ fn alg_of(op: &str) -> Option<Alg> {
     }
 }
 
-/// A bare signature check of the sample token's signing input and signature with each
-/// library (keys parsed once where the library allows it): what the choice of Ed25519 and
-/// RSA implementation is made on.
+/// A bare signature check of the sample token's signing input and signature with ring
+/// (keys parsed once where it allows it). The comparison with ed25519-dalek and aws-lc-rs
+/// that the choice of ring rests on is in benches/README.md; its code is at commit 52b1db9
+/// (kept out of the build here: aws-lc-sys alone adds minutes of C compilation to CI).
 fn raw_verify(name: &str) -> Option<Primitive> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -656,40 +654,11 @@ fn raw_verify(name: &str) -> Option<Primitive> {
                 black_box(key.verify(black_box(&input), &sig).is_ok());
             })
         }
-        "dalek" => {
-            let pk: [u8; 32] = member("x")?.try_into().ok()?;
-            let key = ed25519_dalek::VerifyingKey::from_bytes(&pk).ok()?;
-            let sig = ed25519_dalek::Signature::from_slice(&sig).ok()?;
-            check(key.verify_strict(&input, &sig).is_ok());
-            Box::new(move || {
-                black_box(key.verify_strict(black_box(&input), &sig).is_ok());
-            })
-        }
-        "aws_lc_rs" if alg == Alg::EdDsa => {
-            use aws_lc_rs::signature::{ParsedPublicKey, ED25519};
-            let key = ParsedPublicKey::new(&ED25519, member("x")?).ok()?;
-            check(key.verify_sig(&input, &sig).is_ok());
-            Box::new(move || {
-                black_box(key.verify_sig(black_box(&input), &sig).is_ok());
-            })
-        }
         "ring" => {
             let (n, e) = (member("n")?, member("e")?);
             let verify = move |msg: &[u8]| {
                 ring::signature::RsaPublicKeyComponents { n: &n, e: &e }
                     .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig)
-                    .is_ok()
-            };
-            check(verify(&input));
-            Box::new(move || {
-                black_box(verify(black_box(&input)));
-            })
-        }
-        "aws_lc_rs" => {
-            let (n, e) = (member("n")?, member("e")?);
-            let verify = move |msg: &[u8]| {
-                aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
-                    .verify(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, msg, &sig)
                     .is_ok()
             };
             check(verify(&input));

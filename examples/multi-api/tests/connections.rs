@@ -180,11 +180,8 @@ fn past_the_connection_cap_new_connections_are_closed_at_once_and_service_resume
     )
     .expect("a connection past the cap is closed, not left hanging");
     assert!(took < Duration::from_millis(500), "closed after {took:?}");
-    assert!(
-        demo.stderr().contains("connection limit reached"),
-        "{}",
-        demo.stderr()
-    );
+    let log = demo.wait_for_stderr(|log| log.contains("connection limit reached"));
+    assert!(log.contains("connection limit reached"), "{log}");
 
     // The stalled connections time out; then the demo answers again.
     let deadline = Instant::now() + Duration::from_secs(6);

@@ -40,7 +40,7 @@ fn check(demo: &Demo) {
     for rotations in [34, 100] {
         chain_then_original(demo, rotations);
     }
-    let log = demo.stderr();
+    let log = demo.wait_for_stderr(|log| log.matches("refresh token theft detected").count() >= 2);
     assert_eq!(
         log.matches("refresh token theft detected").count(),
         2,

@@ -89,6 +89,20 @@ impl Demo {
         self.stderr.lock().expect("lock").clone()
     }
 
+    /// Waits up to five seconds until what the demo logged satisfies `done` (its stderr
+    /// is read by another thread, so a line logged just now may not be here yet); what
+    /// it logged.
+    pub fn wait_for_stderr(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.stderr();
+            if done(&log) || std::time::Instant::now() >= deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// One request to `host` (the port is added); see [`request`].
     pub fn request(
         &self,
