@@ -33,6 +33,11 @@ pub struct PostgresConfig {
     /// How many expired sessions one sweep statement deletes at most (default 1000), so
     /// that a sweep never holds many row locks or a long transaction.
     pub sweep_batch: u32,
+    /// Whether the first operation of a store runs the migrations (default `true`), once
+    /// per store and pool, retried by later operations while PostgreSQL cannot be reached.
+    /// Turn it off when migrations run some other way (and the database user the auth
+    /// processes use may not create tables).
+    pub auto_migrate: bool,
 }
 
 impl Default for PostgresConfig {
@@ -43,6 +48,7 @@ impl Default for PostgresConfig {
             response_timeout: Duration::from_secs(1),
             connection_timeout: Duration::from_secs(1),
             sweep_batch: 1000,
+            auto_migrate: true,
         }
     }
 }
@@ -63,6 +69,8 @@ pub(crate) struct Database {
     pub(crate) config: PostgresConfig,
     /// `"schema"`, ready to splice into SQL.
     pub(crate) schema: String,
+    /// Set once the migrations ran through this pool.
+    migrated: tokio::sync::OnceCell<()>,
 }
 
 impl fmt::Debug for Database {
@@ -113,11 +121,23 @@ impl Database {
             pool,
             schema: format!("\"{}\"", config.schema),
             config,
+            migrated: tokio::sync::OnceCell::new(),
         })
     }
 
-    /// A pooled connection.
+    /// A pooled connection, the migrations run first if
+    /// [`auto_migrate`](PostgresConfig::auto_migrate) is on.
     pub(crate) async fn client(&self) -> Result<Object, StoreError> {
+        if self.config.auto_migrate && self.migrated.get().is_none() {
+            // Concurrent first operations wait for one migration; a failure is retried.
+            self.migrated
+                .get_or_try_init(|| self.run_migrations())
+                .await?;
+        }
+        self.pooled().await
+    }
+
+    async fn pooled(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
 
@@ -143,11 +163,17 @@ impl Database {
     /// Creates the schema and applies the migrations it lacks, in one transaction under an
     /// advisory lock, so that processes starting together migrate once. Idempotent.
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        self.run_migrations().await?;
+        let _ = self.migrated.set(());
+        Ok(())
+    }
+
+    async fn run_migrations(&self) -> Result<(), StoreError> {
         // Migrations may take longer than one operation: bounded by the connection timeout
         // plus a generous allowance for DDL.
         let deadline = self.config.response_timeout.max(Duration::from_secs(30));
         let work = async {
-            let mut client = self.client().await?;
+            let mut client = self.pooled().await?;
             let tx = client.transaction().await.map_err(pg_error)?;
             let lock_key = format!("tower-session-postgres:{}", self.config.schema);
             tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_key])

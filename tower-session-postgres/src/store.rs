@@ -27,7 +27,8 @@ const INFO_COLUMNS: &str = "handle, user_id, tenant_id, payload, expires_at";
 ///
 /// Everything lives in the configured [`schema`](PostgresConfig::schema) (default
 /// `tower_sessions`), created by [`migrate`](Self::migrate) (which [`connect`](Self::connect)
-/// runs; [`lazy`](Self::lazy) leaves it to you): table `tsr_sessions`, one row per session
+/// runs, and [`lazy`](Self::lazy) before its first operation unless
+/// [`auto_migrate`](PostgresConfig::auto_migrate) is off): table `tsr_sessions`, one row per session
 /// (handle, user id, tenant id, payload as JSON text, the hash of the family secret, the
 /// hash and generation of the head refresh token, the head's unused children as a `text[]`
 /// of at most [`MAX_CHILDREN`] hashes, and the expiry in ms since the Unix epoch), indexed by
@@ -168,10 +169,10 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// A store for the database at `url` that connects on first use and does **not**
-    /// migrate (call [`migrate`](Self::migrate), or run the migrations some other way). It
-    /// fails only for an invalid URL or configuration; while PostgreSQL cannot be reached
-    /// every operation answers [`StoreError`].
+    /// A store for the database at `url` that connects on first use, and migrates then
+    /// too unless [`auto_migrate`](PostgresConfig::auto_migrate) is off. It fails only for
+    /// an invalid URL or configuration; while PostgreSQL cannot be reached every operation
+    /// answers [`StoreError`], and the next one tries again.
     pub fn lazy(url: &str, config: PostgresConfig) -> Result<Self, StoreError> {
         let db = Arc::new(Database::open(url, config)?);
         Ok(Self::from_database(db, Arc::new(SystemTime::now)))

@@ -11,8 +11,17 @@ use tower_session_refresh::store::{
 use tower_session_refresh::token::refresh_token_hash;
 use tower_session_testkit::postgres::{execute, shared_url, TestSchema};
 
+/// The tests check answers, not latency: a generous timeout, since a 50-way race on one
+/// row opens the pool's connections on a loaded 2-core CI machine.
+fn config(schema: &TestSchema) -> PostgresConfig {
+    PostgresConfig {
+        response_timeout: Duration::from_secs(5),
+        ..PostgresConfig::new(schema.as_str())
+    }
+}
+
 async fn store(schema: &TestSchema) -> PostgresStore {
-    PostgresStore::connect(&shared_url(), PostgresConfig::new(schema.as_str()))
+    PostgresStore::connect(&shared_url(), config(schema))
         .await
         .expect("connect to postgres")
 }
@@ -240,10 +249,35 @@ async fn an_unreachable_server_is_unavailable_not_unauthorised() {
 #[tokio::test]
 async fn a_store_that_was_not_migrated_answers_unavailable() {
     let schema = TestSchema::new("unmigrated");
-    let store =
-        PostgresStore::lazy(&shared_url(), PostgresConfig::new(schema.as_str())).expect("lazy");
+    let config = PostgresConfig {
+        auto_migrate: false,
+        ..PostgresConfig::new(schema.as_str())
+    };
+    let store = PostgresStore::lazy(&shared_url(), config).expect("lazy");
     let err = store.get("h").await.expect_err("no table");
     assert_eq!(err.kind(), StoreErrorKind::Unavailable);
     store.migrate().await.expect("migrate");
     assert_eq!(store.get("h").await.expect("get"), None);
+}
+
+#[tokio::test]
+async fn a_lazy_store_migrates_before_its_first_operation() {
+    let schema = TestSchema::new("lazy");
+    let store =
+        PostgresStore::lazy(&shared_url(), PostgresConfig::new(schema.as_str())).expect("lazy");
+    let keys = store.key_store();
+    // Concurrent first operations: one migration, every operation answers.
+    let (a, b, c) = tokio::join!(
+        store.get("h"),
+        store.create(session(
+            "h2",
+            "u",
+            SystemTime::now() + Duration::from_secs(60)
+        )),
+        tower_session_refresh::keystore::KeyStore::load(&keys),
+    );
+    assert_eq!(a.expect("get"), None);
+    b.expect("create");
+    assert!(c.expect("load").is_none());
+    assert!(store.get("h2").await.expect("get").is_some());
 }
