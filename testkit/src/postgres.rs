@@ -68,6 +68,38 @@ impl Drop for TestSchema {
     }
 }
 
+/// A database of one test on the shared PostgreSQL (for processes that take only a URL,
+/// such as the demo), created now and dropped, connections and all, when the value is
+/// dropped.
+pub struct TestDatabase {
+    name: String,
+}
+
+impl TestDatabase {
+    /// `tsr_{what}_{pid}_{n}`, created empty.
+    pub fn new(what: &str) -> Self {
+        let name = crate::model_store::unique_tag(&format!("tsr_{what}")).replace('-', "_");
+        execute(&shared_url(), &format!("CREATE DATABASE \"{name}\"")).expect("create database");
+        Self { name }
+    }
+
+    /// The database's URL on the shared server.
+    pub fn url(&self) -> String {
+        let base = shared_url();
+        let server = base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s);
+        format!("{server}/{}", self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = execute(
+            &shared_url(),
+            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+        );
+    }
+}
+
 /// The directory of the PostgreSQL server binaries (`initdb`, `pg_ctl`, `postgres`): on
 /// `PATH`, else the newest `/usr/lib/postgresql/*/bin` (Debian keeps them there).
 pub fn bin_dir() -> PathBuf {
