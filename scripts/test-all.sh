@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README "Quick start"): sets up what the tests need on a fresh
-# Debian machine (Redis, Chromium, npm packages) and runs every test in the workspace.
+# Debian machine (Redis, PostgreSQL, Chromium, npm packages) and runs every test in the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,51 @@ ensure_redis() {
   exit 1
 }
 ensure_redis
+
+# PostgreSQL on 127.0.0.1:5432, trust auth for local TCP, database `test` (the
+# tower-session-postgres tests and the demo's postgres tests use a schema each, dropped
+# after); the server binaries also serve the outage test's own `pg_ctl` instance.
+ensure_postgres() {
+  if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432 \
+    && psql -h 127.0.0.1 -U postgres -d test -Atc 'SELECT 1' >/dev/null 2>&1; then
+    return
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    log "installing postgresql"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  local version
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
+    pg_createcluster "$version" main >/dev/null
+  fi
+  local cluster
+  cluster=$(pg_lsclusters -h | head -1 | awk '{print $1" "$2}')
+  # Trust on loopback TCP: the tests connect as `postgres` without a password.
+  local hba
+  hba=$(find /etc/postgresql -name pg_hba.conf | head -1)
+  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    # shellcheck disable=SC2086
+    pg_ctlcluster $cluster reload 2>/dev/null || true
+  fi
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    log "starting postgresql on 127.0.0.1:5432"
+    # shellcheck disable=SC2086
+    pg_ctlcluster $cluster start || service postgresql start
+  fi
+  for _ in $(seq 1 100); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 0.1
+  done
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+    echo "postgresql on 127.0.0.1:5432 does not accept user postgres without a password" >&2
+    exit 1
+  fi
+  psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test'
+}
+ensure_postgres
 
 # --- static checks ------------------------------------------------------------------
 log "cargo fmt --check"

@@ -2,19 +2,27 @@
 # Refreshes per second through the whole auth stack, in process (2-worker runtime), with the
 # memory store and with Redis (127.0.0.1:6379, unique key prefix, deleted afterwards), 1 and
 # 16 concurrent clients; for Redis also the commands per refresh (INFO commandstats deltas).
+# With PostgreSQL (a database of the run's own on that server, dropped after) the
+# statements per refresh and bytes per session; every run prints p50/p99 latency.
 # Usage: benches/scripts/refresh.sh      DURATION=5 REDIS=redis://127.0.0.1:6379 (REDIS= to skip)
+#        POSTGRES=postgres://postgres@127.0.0.1:5432/test (POSTGRES= to skip)
+#        LIVE="0 10000" (other live sessions signed in before each run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET=${CARGO_TARGET_DIR:-target}
 SECONDS_PER_RUN=${DURATION:-5}
 REDIS=${REDIS-redis://127.0.0.1:6379}
+POSTGRES=${POSTGRES-postgres://postgres@127.0.0.1:5432/test}
 cargo build --release -q -p tower-shared-session-benches --bin refresh_load
 BIN="$TARGET"/release/refresh_load
 stores=(memory)
 [ -n "$REDIS" ] && stores+=("$REDIS")
+[ -n "$POSTGRES" ] && stores+=("$POSTGRES")
 echo "refresh_load, EdDSA keys, $SECONDS_PER_RUN s per run, $(nproc) vCPU, $(date -u '+%F %H:%M UTC')"
 for store in "${stores[@]}"; do
   for clients in 1 16; do
-    "$BIN" "$store" "$clients" "$SECONDS_PER_RUN" || echo "store=$store clients=$clients: FAILED"
+    for live in ${LIVE:-0 10000}; do
+      "$BIN" "$store" "$clients" "$SECONDS_PER_RUN" "$live" || echo "store=$store clients=$clients live=$live: FAILED"
+    done
   done
 done

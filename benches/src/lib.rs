@@ -3,6 +3,7 @@
 
 pub mod ours;
 pub mod peers;
+pub mod postgres_util;
 pub mod redis_util;
 pub mod tokens;
 pub mod variants;

@@ -279,6 +279,9 @@ pub enum StoreBackend {
     Memory,
     /// `RedisStore` (crate `tower-session-redis`) at this URL.
     Redis(String),
+    /// `PostgresStore` (crate `tower-session-postgres`) in a database of the run's own on
+    /// the server of this URL.
+    Postgres(String),
 }
 
 impl StoreBackend {
@@ -287,8 +290,9 @@ impl StoreBackend {
         match s {
             "memory" => Ok(StoreBackend::Memory),
             url if url.starts_with("redis://") => Ok(StoreBackend::Redis(url.to_owned())),
+            url if url.starts_with("postgres://") => Ok(StoreBackend::Postgres(url.to_owned())),
             other => Err(format!(
-                "unknown store {other:?}: memory or redis://HOST:PORT"
+                "unknown store {other:?}: memory, redis://HOST:PORT or postgres://USER@HOST:PORT/DB"
             )),
         }
     }
@@ -298,6 +302,7 @@ impl StoreBackend {
         match self {
             StoreBackend::Memory => "memory",
             StoreBackend::Redis(_) => "redis",
+            StoreBackend::Postgres(_) => "postgres",
         }
     }
 
@@ -306,7 +311,7 @@ impl StoreBackend {
         &self,
     ) -> Result<Option<std::collections::BTreeMap<String, u64>>, String> {
         match self {
-            StoreBackend::Memory => Ok(None),
+            StoreBackend::Memory | StoreBackend::Postgres(_) => Ok(None),
             StoreBackend::Redis(url) => crate::redis_util::command_stats(url).await.map(Some),
         }
     }
@@ -314,16 +319,32 @@ impl StoreBackend {
 
 /// Deletes what a run left in its store.
 #[derive(Debug)]
-pub struct Cleanup(Option<(String, String)>);
+pub struct Cleanup(Option<(String, String)>, Option<(String, String)>);
 
 impl Cleanup {
-    /// Deletes the run's Redis keys (by its unique prefix); nothing for the memory store.
+    /// Deletes the run's Redis keys (by its unique prefix) or drops its PostgreSQL
+    /// database; nothing for the memory store.
     pub async fn run(self) {
         if let Some((url, prefix)) = self.0 {
             if let Err(e) = crate::redis_util::delete_prefix(&url, &prefix).await {
                 eprintln!("cleanup of {prefix}* failed: {e}");
             }
         }
+        if let Some((url, db)) = self.1 {
+            if let Err(e) = crate::postgres_util::drop_database(&url, &db).await {
+                eprintln!("dropping database {db} failed: {e}");
+            }
+        }
+    }
+
+    /// The run's Redis (URL, key prefix), if any.
+    pub fn redis(&self) -> Option<(&str, &str)> {
+        self.0.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
+    }
+
+    /// The run's PostgreSQL (server URL, database), if any.
+    pub fn postgres(&self) -> Option<(&str, &str)> {
+        self.1.as_ref().map(|(u, d)| (u.as_str(), d.as_str()))
     }
 }
 
@@ -340,11 +361,19 @@ pub async fn session_config_with(
         .verifier(verifier(keys.clone(), cached))
         .keys(keys);
     let (builder, cleanup) = match backend {
-        StoreBackend::Memory => (builder.store(MemoryStore::new()), Cleanup(None)),
+        StoreBackend::Memory => (builder.store(MemoryStore::new()), Cleanup(None, None)),
         StoreBackend::Redis(url) => {
             let prefix = format!("bench-{}-{}:", std::process::id(), now_secs());
             let store = crate::redis_util::store(url, &prefix).await?;
-            (builder.store(store), Cleanup(Some((url.clone(), prefix))))
+            (
+                builder.store(store),
+                Cleanup(Some((url.clone(), prefix)), None),
+            )
+        }
+        StoreBackend::Postgres(url) => {
+            let db = format!("tsr_bench_{}_{}", std::process::id(), now_secs());
+            let store = crate::postgres_util::store(url, &db).await?;
+            (builder.store(store), Cleanup(None, Some((url.clone(), db))))
         }
     };
     Ok((builder.build().map_err(|e| e.to_string())?, cleanup))

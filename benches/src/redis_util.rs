@@ -49,3 +49,33 @@ pub async fn delete_prefix(url: &str, prefix: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// (sessions, average `MEMORY USAGE` of a session hash, of a session hash plus its share
+/// of the user indexes) under `prefix`.
+pub async fn bytes_per_session(url: &str, prefix: &str) -> Result<(usize, f64, f64), String> {
+    let mut con = connection(url)?;
+    let mut usage = |pattern: String| -> Result<(usize, u64), String> {
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(pattern)
+            .query(&mut con)
+            .map_err(|e| e.to_string())?;
+        let mut total = 0u64;
+        for key in &keys {
+            let bytes: Option<u64> = redis::cmd("MEMORY")
+                .arg("USAGE")
+                .arg(key)
+                .query(&mut con)
+                .map_err(|e| e.to_string())?;
+            total += bytes.unwrap_or(0);
+        }
+        Ok((keys.len(), total))
+    };
+    let (sessions, session_bytes) = usage(format!("{prefix}s:*"))?;
+    let (_, index_bytes) = usage(format!("{prefix}u:*"))?;
+    let n = sessions.max(1) as f64;
+    Ok((
+        sessions,
+        session_bytes as f64 / n,
+        (session_bytes + index_bytes) as f64 / n,
+    ))
+}

@@ -4,6 +4,8 @@
 //! * [`serve`]: an axum router, a hyper service or a tonic server on `127.0.0.1:0`.
 //! * [`redis`]: a `redis-server` of the test's own on a free port ([`redis::OwnRedis`]),
 //!   for outages and restarts.
+//! * [`postgres`]: a unique schema on the shared PostgreSQL ([`postgres::TestSchema`]) and a
+//!   server of the test's own ([`postgres::OwnPostgres`], `initdb` + `pg_ctl`) for outages.
 //! * [`auth`]: one auth server (sign-in, refresh, sign-out, JWKS, a protected route)
 //!   composed from the real layers, and [`browser::Browser`], a client with a cookie jar
 //!   that sends what the SuperTokens SDK sends.
@@ -23,6 +25,7 @@ pub mod browser;
 pub mod logs;
 pub mod model_store;
 pub mod multi_host;
+pub mod postgres;
 pub mod redis;
 pub mod serve;
 pub mod theft;

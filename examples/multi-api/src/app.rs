@@ -30,6 +30,7 @@ use tower_http::{
     services::ServeDir,
 };
 use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
+use tower_session_postgres::{PostgresConfig, PostgresKeyStore, PostgresStore};
 use tower_session_redis::{RedisKeyStore, RedisKeyStoreConfig, RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
     jwks::{JwksService, RemoteJwks},
@@ -112,6 +113,13 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
                 RedisStore::lazy(url, RedisStoreConfig::default())
                     .map_err(|e| flag_error("--store", e.to_string()))?,
             ),
+            // Lazy as well (migrates on first use); expired rows swept every minute.
+            StoreChoice::Postgres(url) => {
+                let store = PostgresStore::lazy(url, PostgresConfig::default())
+                    .map_err(|_| flag_error("--store", "not a valid postgres:// URL"))?;
+                store.spawn_sweeper(Duration::from_secs(60));
+                Arc::new(store)
+            }
         };
         let keys = match &args.signing_key {
             // A fixed key from configuration: nothing is generated or stored.
@@ -136,6 +144,11 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
                     StoreChoice::Redis(url) => {
                         let key_store = RedisKeyStore::new(url, RedisKeyStoreConfig::default())
                             .map_err(|e| flag_error("--store", e.to_string()))?;
+                        ManagedKeys::start(key_store, config).await
+                    }
+                    StoreChoice::Postgres(url) => {
+                        let key_store = PostgresKeyStore::new(url, PostgresConfig::default())
+                            .map_err(|_| flag_error("--store", "not a valid postgres:// URL"))?;
                         ManagedKeys::start(key_store, config).await
                     }
                 };

@@ -31,6 +31,8 @@ pub(crate) const HOSTS: [&str; 4] = ["api", "api2", "api3", "www"];
 pub(crate) enum StoreChoice {
     Memory,
     Redis(String),
+    /// `postgres://USER@HOST:PORT/DB`, checked by [`postgres_url`].
+    Postgres(String),
 }
 
 /// Every flag, with the contract's defaults applied except the ones that depend on the
@@ -64,9 +66,10 @@ pub(crate) struct Args {
 
 pub(crate) const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
 [--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
-[--store memory|redis://HOST:PORT[/DB]] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
+[--store memory|redis://HOST:PORT[/DB]|postgres://USER@HOST:PORT/DB] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
 [--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL] \
-[--header-timeout SECS] [--request-timeout SECS] [--max-connections N]";
+[--header-timeout SECS] [--request-timeout SECS] [--max-connections N]
+note: a Redis without persistence (appendonly yes, appendfsync everysec) loses every session when it restarts";
 
 impl Args {
     /// Parses the flags (without the program name).
@@ -132,10 +135,14 @@ impl Args {
                         StoreChoice::Memory
                     } else if v.starts_with("redis://") {
                         StoreChoice::Redis(v)
+                    } else if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+                        StoreChoice::Postgres(postgres_url(&name, v)?)
                     } else {
+                        // Not echoed: a URL may carry a password.
                         return Err(flag_error(
                             &name,
-                            format!("`{v}` is neither `memory` nor `redis://HOST:PORT[/DB]`"),
+                            "must be `memory`, `redis://HOST:PORT[/DB]` or \
+                             `postgres://USER@HOST:PORT/DB`",
                         ));
                     };
                 }
@@ -251,5 +258,72 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, FlagError> {
             format!("`{v}` is not a positive number of seconds"),
         )),
         Ok(n) => Ok(Duration::from_secs(n)),
+    }
+}
+
+/// Checks `postgres://USER[:PASSWORD]@HOST:PORT/DB` (or `postgresql://`); the reason never
+/// repeats the URL, which may carry a password.
+fn postgres_url(flag: &str, url: String) -> Result<String, FlagError> {
+    const FORM: &str = "must be postgres://USER@HOST:PORT/DB";
+    let bad = |why: &str| flag_error(flag, format!("{FORM}: {why}"));
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .ok_or_else(|| bad("unknown scheme"))?;
+    let (authority, db) = rest.split_once('/').ok_or_else(|| bad("no /DB"))?;
+    if db.is_empty() || db.contains(['/', '?', '#', '@']) {
+        return Err(bad("bad database name"));
+    }
+    let (user_info, host_port) = authority.rsplit_once('@').ok_or_else(|| bad("no USER@"))?;
+    let user = user_info.split(':').next().unwrap_or("");
+    if user.is_empty() {
+        return Err(bad("empty user"));
+    }
+    let (host, port) = host_port.rsplit_once(':').ok_or_else(|| bad("no :PORT"))?;
+    let host_ok = if let Some(v6) = host.strip_prefix('[') {
+        v6.strip_suffix(']')
+            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    };
+    if !host_ok {
+        return Err(bad("bad host"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(url),
+        _ => Err(bad("bad port")),
+    }
+}
+
+#[cfg(test)]
+mod postgres_url_tests {
+    use super::postgres_url;
+
+    #[test]
+    fn accepts_the_contract_form_and_refuses_the_rest_without_echoing_it() {
+        for good in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgresql://auth:secret@db.internal:6432/app",
+            "postgres://u@[::1]:5432/d",
+        ] {
+            assert_eq!(postgres_url("--store", good.to_owned()).expect(good), good);
+        }
+        for bad in [
+            "postgres://127.0.0.1:5432/test",
+            "postgres://u@127.0.0.1/test",
+            "postgres://u@127.0.0.1:0/test",
+            "postgres://u@127.0.0.1:99999/test",
+            "postgres://u@127.0.0.1:5432",
+            "postgres://u@127.0.0.1:5432/",
+            "postgres://u:pw-secret@host name:5432/db",
+            "postgres://:pw-secret@h:5432/db",
+        ] {
+            let e = postgres_url("--store", bad.to_owned()).expect_err(bad);
+            assert_eq!(e.flag, "--store");
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
     }
 }

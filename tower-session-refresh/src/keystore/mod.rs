@@ -114,8 +114,8 @@ pub type KeyStoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreErro
 /// compare-and-set on its version.
 ///
 /// Implementations: [`MemoryKeyStore`] (one process), `RedisKeyStore` (crate
-/// `tower-session-redis`).
-/// Another backend (SQL, …) needs only these two operations, storing
+/// `tower-session-redis`), `PostgresKeyStore` (crate `tower-session-postgres`).
+/// Another backend needs only these two operations, storing
 /// [`StoredKeySet::to_json`] as an opaque secret value.
 pub trait KeyStore: Send + Sync + 'static {
     /// The stored key set, or `None` if none was created yet.
