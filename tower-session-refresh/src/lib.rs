@@ -44,5 +44,22 @@ pub mod jwks;
 pub mod keys;
 pub mod keystore;
 pub mod session;
+mod shared;
 pub mod store;
 pub mod token;
+
+pub use shared::{
+    SdkFuture, SdkRoutes, SdkRoutesLayer, SharedSession, SharedSessionBuilder, SharedSessionError,
+    SharedSessionLayer, SharedSessionService, DEFAULT_KEY_ROTATION,
+};
+
+// What the seed's setup needs, at the root: one crate in `Cargo.toml`.
+pub use keys::SigningKey;
+pub use keystore::KeyStore;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use session::SessionRejection;
+pub use session::{AntiCsrf, Session, SessionError};
+pub use store::{MemoryStore, SessionInfo, SessionStore};
+pub use tower_domain_guard::{EffectiveHost, SharedDomain};
+pub use tower_session_cookie::SessionTokens;

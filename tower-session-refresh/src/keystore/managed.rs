@@ -165,6 +165,22 @@ impl ManagedKeys {
         keys
     }
 
+    /// [`start`](Self::start) for a caller that cannot wait: returns at once and loads the
+    /// keys in a background task on the current tokio runtime (the key set cannot sign
+    /// until [`is_ready`](Self::is_ready)). `None` outside a tokio runtime.
+    pub fn spawn(store: impl KeyStore, config: ManagedKeysConfig) -> Option<Self> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let keys = Self::new(store, config);
+        let first = keys.clone();
+        runtime.spawn(async move {
+            if let Err(error) = first.maintain().await {
+                tracing::warn!(%error, "signing keys could not be loaded from the store; retrying in the background, auth routes answer 503 meanwhile");
+            }
+            first.spawn_maintenance();
+        });
+        Some(keys)
+    }
+
     /// A handle with no keys loaded and no background task; call
     /// [`maintain`](Self::maintain) yourself (e.g. on a schedule of your own).
     pub fn new(store: impl KeyStore, config: ManagedKeysConfig) -> Self {
