@@ -190,6 +190,16 @@ impl SharedSessionBuilder {
         self
     }
 
+    /// [`build`](Self::build), then waits for the first load of keys kept in the store to
+    /// be tried (as `ManagedKeys::start` does): a process that starts serving right after
+    /// has its signing keys, unless the store is down (then 503 on sign-in and refresh
+    /// until it is back, never a sign-out).
+    pub async fn start(self) -> Result<SharedSession, SharedSessionError> {
+        let session = self.build()?;
+        session.first_key_load().await;
+        Ok(session)
+    }
+
     /// Checks everything and builds the stack. Keys kept in the store load in the
     /// background, so this must run inside a tokio runtime unless
     /// [`signing_key`](Self::signing_key) or `verify_only` is given.

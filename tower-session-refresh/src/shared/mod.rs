@@ -117,6 +117,14 @@ impl SharedSession {
         }
     }
 
+    /// Waits until the first load of keys kept in the store has been tried, loaded or not
+    /// (one attempt, so a store that is down at start-up does not hold the process up).
+    pub async fn first_key_load(&self) {
+        if let Some(managed) = &self.inner.managed {
+            managed.wait_first_attempt().await;
+        }
+    }
+
     /// Whether this server only verifies (built with `verify_only`).
     pub fn is_verify_only(&self) -> bool {
         self.inner.manager.is_none()
