@@ -1,6 +1,26 @@
 //! Access tokens verified without a store, rotating refresh tokens with theft detection,
 //! and the SuperTokens-compatible refresh and sign-out endpoints, as tower services.
 //!
+//! # Quick start: [`SharedSession`]
+//!
+//! The seed's whole setup (an auth API, more APIs on sibling subdomains, a website, one
+//! sign-in for all) is one [`SharedSession`]: the cookie domain, `api_domain` and
+//! `website_domain` given once, checked once by `build()`, and one [`layer()`](SharedSession::layer)
+//! that puts the host guard, CORS, the origin guard, the cookie layer and the SDK's own
+//! routes (refresh, sign-out, JWKS) around the service in an order that cannot be wrong.
+//! This crate alone (feature `axum`) is enough in `Cargo.toml`:
+//!
+#![cfg_attr(feature = "axum", doc = "```no_run")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
+#![doc = include_str!("../examples/seed_axum.rs")]
+//! ```
+//!
+//! A verify-only API server (another subdomain, another process) builds its
+//! `SharedSession` with `verify_only(jwks_url)` (feature `remote-jwks`): no store, no
+//! secret, no SDK routes. Use the separate layers below instead when a deployment needs
+//! what the facade does not offer: another CORS policy, several cookie configurations in
+//! one process, SDK routes mounted elsewhere, or a layer left out.
+//!
 //! # Overview
 //!
 //! The session layer of a multi-API deployment (`api.example.com`, `api2.example.com`, …

@@ -625,3 +625,20 @@ fn shared_session_is_clone_send_sync() {
     check::<SharedSession>();
     check::<tower_session_refresh::SharedSessionLayer>();
 }
+
+/// The READMEs show the compiled example verbatim (the root one only in the repository).
+#[test]
+fn readmes_show_the_compiled_example() {
+    let example = include_str!("../examples/seed_axum.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for readme in [dir.join("README.md"), dir.join("../README.md")] {
+        let Ok(text) = std::fs::read_to_string(&readme) else {
+            continue;
+        };
+        assert!(
+            text.contains(&format!("```rust\n{example}```")),
+            "{} does not show examples/seed_axum.rs as it is",
+            readme.display()
+        );
+    }
+}
