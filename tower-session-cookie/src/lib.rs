@@ -2,6 +2,10 @@
 //! stock `supertokens-website` frontend SDK works against a Rust backend, with one login
 //! shared by many API subdomains (`Domain=` a [`SharedDomain`]).
 //!
+//! Most services want `tower_session_refresh::SharedSession`, which builds this layer
+//! from the same configuration as the rest of the stack and puts it in the right place;
+//! use the layer on its own to compose a stack by hand.
+//!
 //! # Overview
 //!
 //! [`SessionCookieLayer`] parses each request once (the `Cookie` headers, looking only at

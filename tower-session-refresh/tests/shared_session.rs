@@ -642,3 +642,62 @@ fn readmes_show_the_compiled_example() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_facade_layers_a_tonic_server() {
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let auth = SharedSession::builder(".example.com")
+        .api_domain("https://api.example.com")
+        .website_domain("https://www.example.com")
+        .signing_key(SigningKey::generate_ed25519("k1").expect("key"))
+        .allow_host("127.0.0.1")
+        .build()
+        .expect("build");
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    let (incoming, address) = tower_session_testkit::serve::grpc_incoming().await;
+    let layers = tower::ServiceBuilder::new()
+        .layer(auth.layer())
+        .layer(auth.require_session())
+        .into_inner();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(layers)
+            .add_service(health)
+            .serve_with_incoming(incoming),
+    );
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let check = |bearer: Option<String>| {
+        let channel = channel.clone();
+        async move {
+            let mut request = tonic::Request::new(HealthCheckRequest {
+                service: String::new(),
+            });
+            if let Some(token) = bearer {
+                request.metadata_mut().insert(
+                    "authorization",
+                    format!("Bearer {token}").parse().expect("ascii"),
+                );
+            }
+            HealthClient::new(channel).check(request).await
+        }
+    };
+    let status = check(None).await.expect_err("no token");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let token = auth
+        .session_config()
+        .keys()
+        .expect("auth server")
+        .sign(&tower_session_refresh::token::AccessTokenClaims::new(
+            "u", "h", "ab", now, 600,
+        ))
+        .expect("sign");
+    check(Some(token)).await.expect("a valid session passes");
+}
