@@ -258,13 +258,14 @@ impl SharedSessionBuilder {
                 ConfigError::InvalidOlderCookieDomain { .. }
                 | ConfigError::OlderCookieDomainIsCurrent => "older_cookie_domain",
                 ConfigError::InvalidApiBasePath { .. } => "api_base_path",
-                ConfigError::InvalidUrl { what, .. } | ConfigError::MissingDomain { what, .. } => {
-                    if *what == "website_domain" {
-                        "website_domain"
-                    } else {
-                        "api_domain"
-                    }
+                ConfigError::InvalidUrl {
+                    what: "website_domain",
+                    ..
                 }
+                | ConfigError::MissingDomain {
+                    what: "website_domain",
+                    ..
+                } => "website_domain",
                 _ => "api_domain",
             };
             err(option, e)
