@@ -14,6 +14,8 @@ mod error;
 mod layer;
 mod origin;
 
+pub(crate) use origin::parse_origin;
+
 use std::fmt;
 use std::sync::Arc;
 
