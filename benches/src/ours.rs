@@ -61,6 +61,8 @@ pub const OUR_STACKS: &[&str] = &[
     "stack_eddsa_tokens_100k",
     "refresh_memory",
     "refresh_redis",
+    "seed_hand_composed",
+    "seed_facade",
 ];
 
 /// Our token primitives, named `operation/implementation`.
@@ -550,6 +552,83 @@ pub async fn cleanup_all() {
     }
 }
 
+/// The seed's stack through the `SharedSession` facade: HS256 key `k1`, cookie domain
+/// `.example.com`, api `https://api.example.com`, website `https://www.example.com`.
+pub fn seed_facade() -> tower_session_refresh::SharedSession {
+    let key = SigningKey::hs256("k1", tokens::HS256_SECRET).expect("valid key");
+    tower_session_refresh::SharedSession::builder(workload::SHARED_DOMAIN)
+        .api_domain(&format!("https://{}", workload::HOST))
+        .website_domain("https://www.example.com")
+        .signing_key(key)
+        .build()
+        .expect("valid facade")
+}
+
+async fn seed_handler(session: Session) -> StatusCode {
+    black_box(session.user_id().len());
+    StatusCode::OK
+}
+
+/// `seed_facade().layer()` around a `Router` whose `/` has `require_session()`.
+pub fn seed_facade_stack(
+    auth: &tower_session_refresh::SharedSession,
+) -> tower_session_refresh::SharedSessionService<Router> {
+    auth.layer().layer(
+        Router::new()
+            .route("/", get(seed_handler))
+            .route_layer(auth.require_session()),
+    )
+}
+
+/// The same layers composed by hand, as the demo did before the facade: host guard, CORS,
+/// origin guard, cookie layer around a `Router` with `RequireSessionLayer` on `/` and the
+/// refresh, sign-out and JWKS services mounted as routes. Same session configuration.
+pub fn seed_hand_composed(
+    config: &SessionConfig,
+) -> impl tower::Service<
+    http::Request<axum::body::Body>,
+    Response = http::Response<impl Send + 'static>,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    use http::Method;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    use tower_session_refresh::session::{cors, SignOutService};
+    let keys = config.keys().expect("auth server").clone();
+    let jwks = tower_session_refresh::jwks::JwksService::builder(keys)
+        .build()
+        .expect("jwks");
+    let router = Router::new()
+        .route("/", get(seed_handler))
+        .route_layer(RequireSessionLayer::new(config.clone()))
+        .route_service(
+            config.refresh_path(),
+            RefreshService::new(config.clone()).expect("refresh"),
+        )
+        .route_service(
+            config.signout_path(),
+            SignOutService::new(config.clone()).expect("signout"),
+        )
+        .route_service(jwks.path(), jwks.clone());
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::exact(HeaderValue::from_static(
+            "https://www.example.com",
+        )))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers(cors::allowed_headers())
+        .expose_headers(cors::exposed_headers())
+        .max_age(std::time::Duration::from_secs(600));
+    tower::ServiceBuilder::new()
+        .layer(HostGuardLayer::new(shared_domain()))
+        .layer(cors)
+        .layer(tower_domain_guard::OriginGuardLayer::new(shared_domain()).require_https(true))
+        .layer(SessionCookieLayer::new(config.cookies().clone()))
+        .service(router)
+}
+
 /// Builds our stack called `name`.
 pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) -> Option<V::Out> {
     let cookie = our_cookie_header(&sample_token(Alg::Hs256));
@@ -623,6 +702,17 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
             visitor.visit(full_stack_json_router(&config), move || {
                 workload::get_request(&cookie)
             })
+        }
+        // The facade and the same layers by hand, on one session configuration.
+        "seed_facade" | "seed_hand_composed" => {
+            let auth = seed_facade();
+            let cookie = our_cookie_header(&sample_token(Alg::Hs256));
+            let req = move || workload::get_request(&cookie);
+            if name == "seed_facade" {
+                visitor.visit(seed_facade_stack(&auth), req)
+            } else {
+                visitor.visit(seed_hand_composed(auth.session_config()), req)
+            }
         }
         "refresh_memory" | "refresh_redis" => {
             let backend = if name == "refresh_redis" {

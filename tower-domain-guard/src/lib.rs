@@ -1,6 +1,10 @@
 //! Tower layers that turn away requests whose `Host` (or, for state-changing requests,
 //! `Origin`) lies outside one shared parent domain.
 //!
+//! Most services want `tower_session_refresh::SharedSession`, which puts both guards in
+//! front of the session layers from one configuration; use them on their own to guard a
+//! service that has no sessions, or to compose a stack by hand.
+//!
 //! # Overview
 //!
 //! One login session shared across `www.example.com`, `api.example.com` and

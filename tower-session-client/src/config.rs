@@ -238,14 +238,10 @@ impl ClientConfigBuilder {
                 .check_inside("apiDomain", &self.api_domain)
                 .map_err(ClientConfigError::NotInside)?;
         }
-        let mut base = self.base_path.trim().to_owned();
-        if !base.starts_with('/') {
-            base.insert(0, '/');
-        }
-        while base.ends_with('/') {
-            base.pop();
-        }
-        if base.contains(['?', '#', ' ']) || base.parse::<Uri>().is_err() && !base.is_empty() {
+        // The server side's normaliser: "auth", "/auth" and "/auth/" are the same path.
+        let base = tower_session_cookie::normalise_api_base_path(&self.base_path)
+            .map_err(|_| ClientConfigError::BasePath(self.base_path.clone()))?;
+        if !base.is_empty() && base.parse::<Uri>().is_err() {
             return Err(ClientConfigError::BasePath(self.base_path));
         }
         Ok(ClientConfig {

@@ -2,6 +2,10 @@
 //! stock `supertokens-website` frontend SDK works against a Rust backend, with one login
 //! shared by many API subdomains (`Domain=` a [`SharedDomain`]).
 //!
+//! Most services want `tower_session_refresh::SharedSession`, which builds this layer
+//! from the same configuration as the rest of the stack and puts it in the right place;
+//! use the layer on its own to compose a stack by hand.
+//!
 //! # Overview
 //!
 //! [`SessionCookieLayer`] parses each request once (the `Cookie` headers, looking only at
@@ -166,7 +170,8 @@ mod syntax;
 mod tokens;
 
 pub use config::{
-    ConfigError, SessionCookieConfig, SessionCookieConfigBuilder, DEFAULT_MAX_COOKIE_HEADER_BYTES,
+    normalise_api_base_path, ConfigError, SessionCookieConfig, SessionCookieConfigBuilder,
+    DEFAULT_MAX_COOKIE_HEADER_BYTES,
 };
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -192,6 +197,13 @@ pub mod headers {
     pub const FRONT_TOKEN: &str = "front-token";
     /// Request and response: the anti-CSRF token.
     pub const ANTI_CSRF: &str = "anti-csrf";
+    /// Request: the SDK's recipe id (any value satisfies the `ViaCustomHeader` check).
+    pub const RID: &str = "rid";
+    /// Request: the frontend-driver-interface versions the SDK speaks.
+    pub const FDI_VERSION: &str = "fdi-version";
+    /// Request headers the SDK sends besides `content-type` and `authorization`
+    /// (`Access-Control-Allow-Headers` needs them listed: credentialed CORS has no `*`).
+    pub const SDK_REQUEST: [&str; 4] = [RID, FDI_VERSION, ANTI_CSRF, ST_AUTH_MODE];
     /// Response headers the browser must be allowed to read
     /// (`Access-Control-Expose-Headers`); the layer adds the ones it writes itself.
     pub const EXPOSED: [&str; 4] = [FRONT_TOKEN, ANTI_CSRF, ST_ACCESS_TOKEN, ST_REFRESH_TOKEN];

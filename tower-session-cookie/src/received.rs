@@ -121,4 +121,8 @@ pub(crate) struct Received {
     pub(crate) requested_method: Option<TransferMethod>,
     pub(crate) cookie_header_too_large: bool,
     pub(crate) duplicate_authorization: bool,
+    /// A session cookie (either name) was sent, whatever its value.
+    pub(crate) cookie_sent: bool,
+    /// An `Authorization: Bearer …` line was sent, whatever its value.
+    pub(crate) bearer_sent: bool,
 }

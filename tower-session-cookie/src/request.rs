@@ -61,6 +61,13 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
         }
     }
     received.requested_method = auth_mode.and_then(requested_method);
+    received.cookie_sent = cookies.access_count > 0 || cookies.refresh_count > 0;
+    received.bearer_sent = authorization.is_some_and(|value| {
+        value
+            .as_bytes()
+            .get(..7)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"bearer "))
+    });
     received.duplicate_access_cookie = cookies.access_count > 1;
     received.duplicate_refresh_cookie = cookies.refresh_count > 1;
     if received.duplicate_access_cookie || received.duplicate_refresh_cookie {

@@ -129,6 +129,36 @@ impl SessionTokens {
         self.shared.received.duplicate_authorization
     }
 
+    /// Whether the request carried session tokens in `method`, usable or not: a session
+    /// cookie of either name (as far as the cookies were read: not under
+    /// [`TransferPolicy::Header`], not past the size limit), or an `Authorization: Bearer`
+    /// line. The refresh service clears the other method's tokens by it (spec 7.3).
+    ///
+    /// ```
+    /// use http::{header, HeaderMap, HeaderValue};
+    /// use tower_session_cookie::{SessionCookieConfig, SessionTokens, TransferMethod};
+    ///
+    /// let config = SessionCookieConfig::builder()
+    ///     .api_domain("https://api.example.com")
+    ///     .website_domain("https://www.example.com")
+    ///     .build()?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::COOKIE, HeaderValue::from_static("sRefreshToken=; prefs=1"));
+    /// let tokens = SessionTokens::from_request_headers(&config, "/orders", &headers);
+    /// assert!(tokens.carried(TransferMethod::Cookie)); // an empty value still counts
+    /// assert!(!tokens.carried(TransferMethod::Header));
+    /// headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+    /// let tokens = SessionTokens::from_request_headers(&config, "/orders", &headers);
+    /// assert!(tokens.carried(TransferMethod::Header));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn carried(&self, method: TransferMethod) -> bool {
+        match method {
+            TransferMethod::Cookie => self.shared.received.cookie_sent,
+            TransferMethod::Header => self.shared.received.bearer_sent,
+        }
+    }
+
     /// The `Cookie` headers were larger than
     /// [`max_cookie_header_bytes`](crate::SessionCookieConfigBuilder::max_cookie_header_bytes),
     /// so no cookie token was read. A refresh service may prefer not to clear cookies then.

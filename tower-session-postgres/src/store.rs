@@ -441,6 +441,12 @@ impl PostgresStore {
 }
 
 impl SessionStore for PostgresStore {
+    /// The signing keys in the same database and schema ([`PostgresStore::key_store`]):
+    /// where `SharedSession` keeps its keys when given this store.
+    fn key_store(&self) -> Option<Arc<dyn tower_session_refresh::keystore::KeyStore>> {
+        Some(Arc::new(PostgresStore::key_store(self)))
+    }
+
     fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
         Box::pin(self.do_create(session))
     }

@@ -1,6 +1,26 @@
 //! Access tokens verified without a store, rotating refresh tokens with theft detection,
 //! and the SuperTokens-compatible refresh and sign-out endpoints, as tower services.
 //!
+//! # Quick start: [`SharedSession`]
+//!
+//! The seed's whole setup (an auth API, more APIs on sibling subdomains, a website, one
+//! sign-in for all) is one [`SharedSession`]: the cookie domain, `api_domain` and
+//! `website_domain` given once, checked once by `build()`, and one [`layer()`](SharedSession::layer)
+//! that puts the host guard, CORS, the origin guard, the cookie layer and the SDK's own
+//! routes (refresh, sign-out, JWKS) around the service in an order that cannot be wrong.
+//! This crate alone (feature `axum`) is enough in `Cargo.toml`:
+//!
+#![cfg_attr(feature = "axum", doc = "```no_run")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
+#![doc = include_str!("../examples/seed_axum.rs")]
+//! ```
+//!
+//! A verify-only API server (another subdomain, another process) builds its
+//! `SharedSession` with `verify_only(jwks_url)` (feature `remote-jwks`): no store, no
+//! secret, no SDK routes. Use the separate layers below instead when a deployment needs
+//! what the facade does not offer: another CORS policy, several cookie configurations in
+//! one process, SDK routes mounted elsewhere, or a layer left out.
+//!
 //! # Overview
 //!
 //! The session layer of a multi-API deployment (`api.example.com`, `api2.example.com`, …
@@ -44,5 +64,22 @@ pub mod jwks;
 pub mod keys;
 pub mod keystore;
 pub mod session;
+mod shared;
 pub mod store;
 pub mod token;
+
+pub use shared::{
+    SdkFuture, SdkRoutes, SdkRoutesLayer, SharedSession, SharedSessionBuilder, SharedSessionError,
+    SharedSessionLayer, SharedSessionService, DEFAULT_KEY_ROTATION,
+};
+
+// What the seed's setup needs, at the root: one crate in `Cargo.toml`.
+pub use keys::SigningKey;
+pub use keystore::KeyStore;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use session::SessionRejection;
+pub use session::{AntiCsrf, Session, SessionError};
+pub use store::{MemoryStore, SessionInfo, SessionStore};
+pub use tower_domain_guard::{EffectiveHost, SharedDomain};
+pub use tower_session_cookie::SessionTokens;

@@ -1,11 +1,13 @@
-//! The demo's stack and routes: the reference way to compose the layers.
+//! The demo's stack and routes, on `SharedSession`: the flags map to builder options, and
+//! `SharedSession::layer()` is the whole stack, in its fixed order:
 //!
 //! ```text
 //! HostGuard            hosts outside the shared domain: 421 (malformed: 400)
 //!  -> CorsLayer        the website origin, with credentials and the SuperTokens headers
 //!   -> OriginGuard     state-changing requests from outside the shared domain: 403
 //!    -> SessionCookie  the SessionTokens handle: cookies (Domain=example.test) or headers
-//!     -> by host       api / api2 / api3 / www; RequireSession on /sessioninfo
+//!     -> SDK routes    {base}/session/refresh, {base}/signout, {base}/jwt/jwks.json on api
+//!      -> by host      api / api2 / api3 / www; require_session() on /sessioninfo
 //! ```
 //!
 //! Around all of it, a timeout of `--request-timeout` per request (503); the connection
@@ -16,7 +18,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use axum::{
     error_handling::HandleErrorLayer,
     extract::{Request, State},
-    http::{header, HeaderValue, Method, StatusCode},
+    http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -24,153 +26,49 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower::ServiceExt;
-use tower_domain_guard::{EffectiveHost, HostGuardLayer, OriginGuardLayer, SharedDomain};
-use tower_http::{
-    cors::{AllowOrigin, CorsLayer},
-    services::ServeDir,
-};
-use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
-use tower_session_postgres::{PostgresConfig, PostgresKeyStore, PostgresStore};
-use tower_session_redis::{RedisKeyStore, RedisKeyStoreConfig, RedisStore, RedisStoreConfig};
+use tower_http::services::ServeDir;
+use tower_session_postgres::{PostgresConfig, PostgresStore};
+use tower_session_redis::{RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
-    jwks::{JwksService, RemoteJwks},
-    keys::{KeySet, SigningKey},
-    keystore::{ManagedKeys, ManagedKeysConfig, MemoryKeyStore},
-    session::{
-        cors, AntiCsrf, RefreshService, RequireSessionLayer, Session, SessionConfig, SessionError,
-        SessionManager, SignOutService,
-    },
-    store::{MemoryStore, SessionStore},
-    token::{AccessTokenClaims, AccessTokenVerifier},
+    token::AccessTokenClaims, AntiCsrf, EffectiveHost, Session, SessionError, SessionTokens,
+    SharedSession, SharedSessionError, SigningKey,
 };
 
 use crate::args::{flag_error, Args, FlagError, StoreChoice};
 
+/// The flag that sets a builder option, for error messages.
+fn flag_of(option: &str) -> &'static str {
+    match option {
+        "cookie_domain" => "--cookie-domain",
+        "api_domain" => "--api-domain",
+        "website_domain" => "--website-domain",
+        "api_base_path" => "--api-base-path",
+        "access_token_lifetime" => "--access-token-ttl",
+        "refresh_token_lifetime" => "--refresh-token-ttl",
+        "older_cookie_domain" => "--older-cookie-domain",
+        "allow_host" => "--allow-host",
+        "signing_key" => "--signing-key",
+        "key_rotation" => "--key-rotation",
+        "verify_only" => "--jwks-url",
+        "anti_csrf" => "--anti-csrf",
+        _ => "--store",
+    }
+}
+
+fn from_builder(e: SharedSessionError) -> FlagError {
+    flag_error(flag_of(e.option()), e.reason())
+}
+
 /// Builds the whole application, or names the flag that makes it impossible.
 pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
-    let domain = SharedDomain::parse(&args.cookie_domain)
-        .map_err(|e| flag_error("--cookie-domain", e.to_string()))?;
-    let api_domain = match &args.api_domain {
-        Some(url) => url.clone(),
-        None => format!("http://api.{}:{port}", domain.name()),
-    };
-    let website_domain = match &args.website_domain {
-        Some(url) => url.clone(),
-        None => format!("http://www.{}:{port}", domain.name()),
-    };
-    // The seed's rule: every API and the website lie inside the shared domain.
-    domain
-        .check_inside("--api-domain", &api_domain)
-        .map_err(|e| flag_error("--api-domain", e.to_string()))?;
-    domain
-        .check_inside("--website-domain", &website_domain)
-        .map_err(|e| flag_error("--website-domain", e.to_string()))?;
-    let website_origin = HeaderValue::from_str(website_domain.trim_end_matches('/'))
-        .map_err(|_| flag_error("--website-domain", "is not a valid origin"))?;
-
-    let mut cookies = SessionCookieConfig::builder()
-        .shared_domain(domain.clone())
-        .api_domain(api_domain.clone())
-        .website_domain(website_domain.clone())
-        .api_base_path(args.api_base_path.clone());
-    if let Some(older) = &args.older_cookie_domain {
-        cookies = cookies.older_cookie_domain(older.clone());
-    }
-    let cookies = cookies
-        .build()
-        .map_err(|e| flag_error("--cookie-domain", e.to_string()))?;
-
-    let mut host_guard = HostGuardLayer::new(domain.clone());
-    for host in &args.allow_hosts {
-        host_guard = host_guard
-            .allow_host(host)
-            .map_err(|e| flag_error("--allow-host", e.to_string()))?;
-    }
-
-    let mut session = SessionConfig::builder(cookies.clone())
-        .api_domain(api_domain.clone())
-        .access_token_lifetime(args.access_token_ttl)
-        .refresh_token_lifetime(args.refresh_token_ttl);
-    if let Some(mode) = &args.anti_csrf {
-        session = session.anti_csrf(match mode.as_str() {
-            "via-token" => AntiCsrf::ViaToken,
-            "via-custom-header" => AntiCsrf::ViaCustomHeader,
-            _ => AntiCsrf::None,
-        });
-    }
-    let keys = if let Some(url) = &args.jwks_url {
-        // Verify-only: public keys from the auth server's JWKS, no secret, no store.
-        let jwks =
-            RemoteJwks::new(url.clone()).map_err(|e| flag_error("--jwks-url", e.to_string()))?;
-        session = session.verifier(AccessTokenVerifier::new(jwks));
-        None
-    } else {
-        let store: Arc<dyn SessionStore> = match &args.store {
-            StoreChoice::Memory => Arc::new(MemoryStore::new()),
-            // Lazy: a Redis that is down at start-up gives 503 on the auth routes until it
-            // is back, instead of a process that refuses to start.
-            StoreChoice::Redis(url) => Arc::new(
-                RedisStore::lazy(url, RedisStoreConfig::default())
-                    .map_err(|e| flag_error("--store", e.to_string()))?,
-            ),
-            // Lazy as well (migrates on first use); expired rows swept every minute.
-            StoreChoice::Postgres(url) => {
-                let store = PostgresStore::lazy(url, PostgresConfig::default())
-                    .map_err(|_| flag_error("--store", "not a valid postgres:// URL"))?;
-                store.spawn_sweeper(Duration::from_secs(60));
-                Arc::new(store)
-            }
-        };
-        let keys = match &args.signing_key {
-            // A fixed key from configuration: nothing is generated or stored.
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    flag_error(
-                        "--signing-key",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?;
-                KeySet::new(
-                    SigningKey::from_pem_or_jwk(&text)
-                        .map_err(|e| flag_error("--signing-key", e.to_string()))?,
-                )
-            }
-            // Keys kept in the store, shared by every auth process on it and rotated every
-            // --key-rotation; they load in the background (503 on auth routes until then).
-            None => {
-                let config = ManagedKeysConfig::new(args.key_rotation, args.access_token_ttl);
-                let managed = match &args.store {
-                    StoreChoice::Memory => ManagedKeys::start(MemoryKeyStore::new(), config).await,
-                    StoreChoice::Redis(url) => {
-                        let key_store = RedisKeyStore::new(url, RedisKeyStoreConfig::default())
-                            .map_err(|e| flag_error("--store", e.to_string()))?;
-                        ManagedKeys::start(key_store, config).await
-                    }
-                    StoreChoice::Postgres(url) => {
-                        let key_store = PostgresKeyStore::new(url, PostgresConfig::default())
-                            .map_err(|_| flag_error("--store", "not a valid postgres:// URL"))?;
-                        ManagedKeys::start(key_store, config).await
-                    }
-                };
-                session = session
-                    .verifier(managed.verifier())
-                    .keys_may_be_pending(true);
-                managed.key_set()
-            }
-        };
-        session = session.keys(keys.clone()).shared_store(store);
-        Some(keys)
-    };
-    let session = session
-        .build()
-        .map_err(|e| flag_error("--access-token-ttl", e.to_string()))?;
+    let auth = session(args, port).await?;
+    let name = auth.shared_domain().name().to_owned();
 
     let mut hosts: HashMap<String, Router> = HashMap::new();
-    let name = domain.name();
     let protected = || {
         Router::new()
             .route("/sessioninfo", get(session_info).post(session_info))
-            .route_layer(RequireSessionLayer::new(session.clone()))
+            .route_layer(auth.require_session())
             .route("/healthz", get(healthz))
     };
     for label in ["api2", "api3"] {
@@ -178,26 +76,14 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
             hosts.insert(format!("{label}.{name}"), protected());
         }
     }
-    let mut extra = Router::new().route("/healthz", get(healthz));
-    if let Some(keys) = keys.filter(|_| args.serves("api")) {
-        let jwks = JwksService::builder(keys)
-            .api_base_path(args.api_base_path.clone())
-            .build()
-            .map_err(|e| flag_error("--api-base-path", e.to_string()))?;
-        let base = &args.api_base_path;
-        let manager = SessionManager::new(session.clone())
-            .map_err(|e| flag_error("--store", e.to_string()))?;
-        let api = protected()
-            .route(
-                &format!("{base}/demo/signin"),
-                post(sign_in).with_state(manager),
-            )
-            .route_service(session.refresh_path(), refresh_service(&session)?)
-            .route_service(session.signout_path(), signout_service(&session)?)
-            .route_service(jwks.path(), jwks.clone());
+    if args.serves("api") && !auth.is_verify_only() {
+        // Refresh, sign-out and the JWKS are answered by `auth.layer()` itself.
+        let base = auth.cookie_config().api_base_path();
+        let api = protected().route(
+            &format!("{base}/demo/signin"),
+            post(sign_in).with_state(auth.clone()),
+        );
         hosts.insert(format!("api.{name}"), api);
-        let path = jwks.path().to_owned();
-        extra = extra.route_service(&path, jwks);
     }
     if args.serves("www") {
         let www = match &args.website_dir {
@@ -206,30 +92,16 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         };
         hosts.insert(format!("www.{name}"), www.route("/healthz", get(healthz)));
     }
+    // On the extra hosts, /healthz here and the JWKS from the layer.
+    let extra = Router::new().route("/healthz", get(healthz));
     for host in &args.allow_hosts {
         hosts.insert(host.to_ascii_lowercase(), extra.clone());
     }
 
-    // With an https website, an http:// page under the shared domain is not the site (an
-    // attacker on the network can inject one), also for browsers without Sec-Fetch-Site.
-    let origin_guard = OriginGuardLayer::new(domain)
-        .require_https(website_domain.to_ascii_lowercase().starts_with("https://"));
-
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::exact(website_origin))
-        .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers(cors::allowed_headers())
-        .expose_headers(cors::exposed_headers())
-        .max_age(Duration::from_secs(600));
-
     Ok(Router::new()
         .fallback(by_host)
         .with_state(Arc::new(hosts))
-        .layer(SessionCookieLayer::new(cookies))
-        .layer(origin_guard)
-        .layer(cors)
-        .layer(host_guard)
+        .layer(auth.layer())
         // Outermost, so no handler (a store that hangs, a body that never arrives) holds a
         // request longer than --request-timeout; 503, and nothing is cleared.
         .layer(
@@ -239,6 +111,82 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
         ))
 }
 
+/// The `SharedSession` the flags describe.
+async fn session(args: &Args, port: u16) -> Result<SharedSession, FlagError> {
+    // The defaults depend on the bound port, and on the domain's name: parsed here only to
+    // build them (the builder checks the flag itself).
+    let domain = tower_session_refresh::SharedDomain::parse(&args.cookie_domain)
+        .map_err(|e| flag_error("--cookie-domain", e.to_string()))?;
+    let api_domain = match &args.api_domain {
+        Some(url) => url.clone(),
+        None => format!("http://api.{}:{port}", domain.name()),
+    };
+    let website_domain = match &args.website_domain {
+        Some(url) => url.clone(),
+        None => format!("http://www.{}:{port}", domain.name()),
+    };
+    let mut builder = SharedSession::builder(&args.cookie_domain)
+        .api_domain(&api_domain)
+        .website_domain(&website_domain)
+        .api_base_path(&args.api_base_path)
+        .access_token_lifetime(args.access_token_ttl)
+        .refresh_token_lifetime(args.refresh_token_ttl)
+        .key_rotation(args.key_rotation)
+        // Another process serves api: this one leaves the SDK's routes to it.
+        .sdk_routes(args.serves("api"));
+    if let Some(older) = &args.older_cookie_domain {
+        builder = builder.older_cookie_domain(older);
+    }
+    for host in &args.allow_hosts {
+        builder = builder.allow_host(host);
+    }
+    if let Some(mode) = &args.anti_csrf {
+        builder = builder.anti_csrf(match mode.as_str() {
+            "via-token" => AntiCsrf::ViaToken,
+            "via-custom-header" => AntiCsrf::ViaCustomHeader,
+            _ => AntiCsrf::None,
+        });
+    }
+    if let Some(url) = &args.jwks_url {
+        // Verify-only: public keys from the auth server's JWKS, no secret, no store.
+        builder = builder.verify_only(url);
+    } else {
+        match &args.store {
+            StoreChoice::Memory => {}
+            // Lazy: a Redis that is down at start-up gives 503 on the auth routes until it
+            // is back, instead of a process that refuses to start. The signing keys are
+            // kept there too (unless --signing-key).
+            StoreChoice::Redis(url) => {
+                let store = RedisStore::lazy(url, RedisStoreConfig::default())
+                    .map_err(|e| flag_error("--store", e.to_string()))?;
+                builder = builder.store(store);
+            }
+            // Lazy as well (migrates on first use); expired rows swept every minute; the
+            // signing keys in the same database.
+            StoreChoice::Postgres(url) => {
+                let store = PostgresStore::lazy(url, PostgresConfig::default())
+                    .map_err(|_| flag_error("--store", "not a valid postgres:// URL"))?;
+                store.spawn_sweeper(Duration::from_secs(60));
+                builder = builder.store(store);
+            }
+        }
+        if let Some(path) = &args.signing_key {
+            // A fixed key from configuration: nothing is generated or stored.
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                flag_error(
+                    "--signing-key",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            let key = SigningKey::from_pem_or_jwk(&text)
+                .map_err(|e| flag_error("--signing-key", e.to_string()))?;
+            builder = builder.signing_key(key);
+        }
+    }
+    // Keys kept in the store: the first load is tried before the process starts serving.
+    builder.start().await.map_err(from_builder)
+}
+
 async fn request_timed_out(_: tower::BoxError) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -246,14 +194,6 @@ async fn request_timed_out(_: tower::BoxError) -> Response {
         Json(json!({ "message": "request timed out" })),
     )
         .into_response()
-}
-
-fn refresh_service(session: &SessionConfig) -> Result<RefreshService, FlagError> {
-    RefreshService::new(session.clone()).map_err(|e| flag_error("--store", e.to_string()))
-}
-
-fn signout_service(session: &SessionConfig) -> Result<SignOutService, FlagError> {
-    SignOutService::new(session.clone()).map_err(|e| flag_error("--store", e.to_string()))
 }
 
 /// Routes by the guard's accepted host (port ignored); hosts this process does not serve
@@ -291,11 +231,12 @@ struct SignIn {
 
 /// Demo only: signs in whoever asks, in the transfer method the request asks for.
 async fn sign_in(
-    State(sessions): State<SessionManager>,
+    State(auth): State<SharedSession>,
     tokens: SessionTokens,
     Json(body): Json<SignIn>,
 ) -> Result<Json<serde_json::Value>, SessionError> {
-    sessions.create(&tokens, &body.user_id, json!({})).await?;
+    auth.create_session(&tokens, &body.user_id, json!({}))
+        .await?;
     Ok(Json(json!({ "status": "OK" })))
 }
 

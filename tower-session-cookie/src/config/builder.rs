@@ -372,11 +372,27 @@ fn derive_same_site(
 }
 
 /// supertokens' `NormalisedURLPath`: leading `/` added, trailing `/` removed (so `/` → `""`).
+/// The one API base-path normaliser of the workspace (cookie `Path`, SDK routes, JWKS):
+/// `"auth"`, `"/auth"` and `"/auth/"` all give `"/auth"`; `""` and `"/"` give `""` (the
+/// root). Refused: characters that cannot appear in a cookie `Path` or a route (controls,
+/// spaces, `;`, `,`, `"`, `\\`, `?`, `#`).
+///
+/// ```
+/// use tower_session_cookie::normalise_api_base_path;
+/// assert_eq!(normalise_api_base_path("auth").unwrap(), "/auth");
+/// assert_eq!(normalise_api_base_path("/gateway/auth/").unwrap(), "/gateway/auth");
+/// assert_eq!(normalise_api_base_path("/").unwrap(), "");
+/// assert!(normalise_api_base_path("/auth?x").is_err());
+/// ```
+pub fn normalise_api_base_path(input: &str) -> Result<String, ConfigError> {
+    normalise_base_path(input)
+}
+
 fn normalise_base_path(input: &str) -> Result<String, ConfigError> {
     let trimmed = input.trim();
     let valid = trimmed
         .bytes()
-        .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'));
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\' | b'?' | b'#'));
     if !valid {
         return Err(ConfigError::InvalidApiBasePath {
             input: input.to_owned(),

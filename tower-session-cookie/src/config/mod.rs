@@ -9,7 +9,7 @@ use tower_domain_guard::SharedDomain;
 
 use crate::{set_cookie::CookieAttributes, SameSite, TransferPolicy};
 
-pub use builder::SessionCookieConfigBuilder;
+pub use builder::{normalise_api_base_path, SessionCookieConfigBuilder};
 pub use error::ConfigError;
 
 /// Where the cookies of an older configuration lived.

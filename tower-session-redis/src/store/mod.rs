@@ -192,6 +192,8 @@ struct Inner {
     connection: LazyConnection,
     config: RedisStoreConfig,
     scripts: Scripts,
+    // Kept for `key_store`: the signing keys go to the same Redis, under the same prefix.
+    url: String,
 }
 
 struct Scripts {
@@ -251,6 +253,7 @@ impl RedisStore {
                 connection,
                 config,
                 scripts: Scripts::new(),
+                url: url.to_owned(),
             }),
         })
     }
@@ -561,7 +564,35 @@ impl RedisStore {
     }
 }
 
+impl RedisStore {
+    /// A [`RedisKeyStore`](crate::RedisKeyStore) on the same Redis with the same prefix and
+    /// timeouts (the key set is `{prefix}keys`): where `SharedSession` keeps its signing
+    /// keys when given this store. Connects on first use.
+    pub fn key_store(&self) -> Result<crate::RedisKeyStore, StoreError> {
+        let config = &self.inner.config;
+        crate::RedisKeyStore::new(
+            &self.inner.url,
+            crate::RedisKeyStoreConfig {
+                prefix: config.prefix.clone(),
+                response_timeout: config.response_timeout,
+                connection_timeout: config.connection_timeout,
+            },
+        )
+    }
+}
+
 impl SessionStore for RedisStore {
+    fn key_store(&self) -> Option<Arc<dyn tower_session_refresh::keystore::KeyStore>> {
+        match RedisStore::key_store(self) {
+            Ok(keys) => Some(Arc::new(keys)),
+            // Cannot happen: the URL and prefix were accepted by `lazy` already.
+            Err(error) => {
+                tracing::warn!(%error, "no key store on this Redis store");
+                None
+            }
+        }
+    }
+
     fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
         Box::pin(self.do_create(session))
     }

@@ -32,9 +32,10 @@ pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwksConfigError {
-    /// The API base path must start with `/` and contain no `?`, `#` or whitespace.
+    /// The API base path contains `?`, `#`, whitespace or another character a path
+    /// cannot hold (`tower_session_cookie::normalise_api_base_path`).
     #[error(
-        "invalid api base path {0:?}: it must start with '/' and contain no '?', '#' or whitespace"
+        "invalid api base path {0:?}: it must contain no '?', '#', ';', ',', a backslash, a quote or whitespace"
     )]
     BasePath(String),
 }
@@ -112,14 +113,9 @@ impl JwksServiceBuilder {
 
     /// Validates the configuration.
     pub fn build(self) -> Result<JwksService, JwksConfigError> {
-        let base = self.base_path.trim_end_matches('/');
-        if !(base.is_empty() || base.starts_with('/'))
-            || base
-                .chars()
-                .any(|c| c == '?' || c == '#' || c.is_whitespace() || c.is_control())
-        {
-            return Err(JwksConfigError::BasePath(self.base_path));
-        }
+        // The cookie configuration's normaliser: "auth" and "/auth" mean the same here too.
+        let base = tower_session_cookie::normalise_api_base_path(&self.base_path)
+            .map_err(|_| JwksConfigError::BasePath(self.base_path.clone()))?;
         let cache_control = HeaderValue::try_from(format!(
             "max-age={}, must-revalidate",
             self.max_age.as_secs()

@@ -134,6 +134,8 @@ struct Inner {
     /// Serialises maintenance runs of this process.
     lock: tokio::sync::Mutex<()>,
     ready: tokio::sync::watch::Sender<bool>,
+    /// Set once the first maintenance run has ended, loaded or not.
+    attempted: tokio::sync::watch::Sender<bool>,
     last_reload: Mutex<Option<Instant>>,
     warned: AtomicBool,
 }
@@ -165,10 +167,27 @@ impl ManagedKeys {
         keys
     }
 
+    /// [`start`](Self::start) for a caller that cannot wait: returns at once and loads the
+    /// keys in a background task on the current tokio runtime (the key set cannot sign
+    /// until [`is_ready`](Self::is_ready)). `None` outside a tokio runtime.
+    pub fn spawn(store: impl KeyStore, config: ManagedKeysConfig) -> Option<Self> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let keys = Self::new(store, config);
+        let first = keys.clone();
+        runtime.spawn(async move {
+            if let Err(error) = first.maintain().await {
+                tracing::warn!(%error, "signing keys could not be loaded from the store; retrying in the background, auth routes answer 503 meanwhile");
+            }
+            first.spawn_maintenance();
+        });
+        Some(keys)
+    }
+
     /// A handle with no keys loaded and no background task; call
     /// [`maintain`](Self::maintain) yourself (e.g. on a schedule of your own).
     pub fn new(store: impl KeyStore, config: ManagedKeysConfig) -> Self {
         let (ready, _) = tokio::sync::watch::channel(false);
+        let (attempted, _) = tokio::sync::watch::channel(false);
         Self {
             inner: Arc::new(Inner {
                 store: Box::new(store),
@@ -177,6 +196,7 @@ impl ManagedKeys {
                 keys: empty_key_set(),
                 lock: tokio::sync::Mutex::new(()),
                 ready,
+                attempted,
                 last_reload: Mutex::new(None),
                 warned: AtomicBool::new(false),
             }),
@@ -214,6 +234,14 @@ impl ManagedKeys {
         let _ = rx.wait_for(|ready| *ready).await;
     }
 
+    /// Waits until the first load from the store has been tried, whether it succeeded or
+    /// not (what [`start`](Self::start) waits for; a store that is down does not hold it up
+    /// longer than one attempt).
+    pub async fn wait_first_attempt(&self) {
+        let mut rx = self.inner.attempted.subscribe();
+        let _ = rx.wait_for(|done| *done).await;
+    }
+
     /// One maintenance step: reload the stored set (creating it if there is none), rotate
     /// when the signing key is due, drop keys past their `drop_at`, write the result with a
     /// compare-and-set (reloading and retrying if another process wrote first), and apply it
@@ -222,6 +250,7 @@ impl ManagedKeys {
     pub async fn maintain(&self) -> Result<(), StoreError> {
         let _guard = self.inner.lock.lock().await;
         let result = self.maintain_locked().await;
+        self.inner.attempted.send_replace(true);
         match &result {
             Ok(()) => {
                 if self.inner.warned.swap(false, Ordering::Relaxed) {

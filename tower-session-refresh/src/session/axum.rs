@@ -7,11 +7,16 @@ use http::request::Parts;
 use std::convert::Infallible;
 
 use super::error::{json_response, SessionError, MSG_UNAUTHORISED};
+use super::require::SessionChecked;
 use super::verify::Session;
 
-/// Rejection of the [`Session`] extractor: no verified session in the request (no
-/// [`RequireSessionLayer`](super::RequireSessionLayer) on the route, or its `optional`
-/// variant let a request without a token through). Answers 401 `{"message":"unauthorised"}`.
+/// What the [`Session`] extractor answers on a route without a `RequireSessionLayer`.
+pub(crate) const MSG_NO_REQUIRE_SESSION_LAYER: &str =
+    "no RequireSessionLayer on this route: add SharedSession::require_session() (or RequireSessionLayer) to it";
+
+/// No verified session in the request: the `optional` variant of
+/// [`RequireSessionLayer`](super::RequireSessionLayer) let a request without a token
+/// through. Answers 401 `{"message":"unauthorised"}`.
 ///
 /// ```
 /// use axum_core::response::IntoResponse;
@@ -30,11 +35,53 @@ impl IntoResponse for NoSession {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Session {
-    type Rejection = NoSession;
+/// Rejection of the [`Session`] extractor.
+///
+/// ```
+/// use axum_core::response::IntoResponse;
+/// use tower_session_refresh::session::{NoSession, SessionRejection};
+/// assert_eq!(SessionRejection::NoSession(NoSession).into_response().status(), 401);
+/// assert_eq!(SessionRejection::MissingRequireSessionLayer.into_response().status(), 500);
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum SessionRejection {
+    /// The layer ran and found no token (its `optional` variant): 401.
+    NoSession(NoSession),
+    /// No [`RequireSessionLayer`](super::RequireSessionLayer) ran for this request: a setup
+    /// error, never caused by input. 500 with a message naming the missing layer, instead
+    /// of a 401 that looks like an anonymous user.
+    MissingRequireSessionLayer,
+}
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, NoSession> {
-        parts.extensions.get::<Session>().cloned().ok_or(NoSession)
+impl IntoResponse for SessionRejection {
+    fn into_response(self) -> Response {
+        match self {
+            SessionRejection::NoSession(no) => no.into_response(),
+            SessionRejection::MissingRequireSessionLayer => {
+                tracing::error!("{MSG_NO_REQUIRE_SESSION_LAYER}");
+                let body = serde_json::to_vec(
+                    &serde_json::json!({ "message": MSG_NO_REQUIRE_SESSION_LAYER }),
+                )
+                .unwrap_or_default();
+                json_response(http::StatusCode::INTERNAL_SERVER_ERROR, body)
+                    .map(axum_core::body::Body::from)
+            }
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, SessionRejection> {
+        match parts.extensions.get::<Session>() {
+            Some(session) => Ok(session.clone()),
+            None if parts.extensions.get::<SessionChecked>().is_some() => {
+                Err(SessionRejection::NoSession(NoSession))
+            }
+            None => Err(SessionRejection::MissingRequireSessionLayer),
+        }
     }
 }
 

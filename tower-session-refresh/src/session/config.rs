@@ -405,23 +405,12 @@ impl SessionConfigBuilder {
     }
 }
 
-/// `scheme://host[:port]`, lowercase, from an origin (a trailing `/` is dropped).
+/// `scheme://host[:port]`, lowercase, from an origin (a trailing `/` is dropped): the
+/// same parser as `SharedSession`'s `api_domain`.
 fn normalise_origin(input: &str) -> Result<String, SessionConfigError> {
-    let bad = || SessionConfigError::ApiDomain(input.to_owned());
-    let trimmed = input.trim().trim_end_matches('/');
-    let lower = trimmed.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .ok_or_else(bad)?;
-    if rest.is_empty()
-        || rest
-            .bytes()
-            .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\') || !b.is_ascii_graphic())
-    {
-        return Err(bad());
-    }
-    Ok(lower)
+    crate::shared::parse_origin("api_domain", input)
+        .map(|origin| origin.origin)
+        .map_err(|_| SessionConfigError::ApiDomain(input.to_owned()))
 }
 
 #[cfg(test)]

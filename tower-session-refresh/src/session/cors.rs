@@ -16,6 +16,7 @@
 //! ```
 
 use http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
+use tower_session_cookie::headers;
 
 /// Request headers the SDK sends: `content-type`, `rid`, `fdi-version`, `anti-csrf`,
 /// `authorization`, `st-auth-mode` (supertokens-node's `getAllCORSHeaders` plus
@@ -28,26 +29,21 @@ use http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
 pub fn allowed_headers() -> [HeaderName; 6] {
     [
         CONTENT_TYPE,
-        HeaderName::from_static("rid"),
-        HeaderName::from_static("fdi-version"),
-        HeaderName::from_static("anti-csrf"),
+        HeaderName::from_static(headers::RID),
+        HeaderName::from_static(headers::FDI_VERSION),
+        HeaderName::from_static(headers::ANTI_CSRF),
         AUTHORIZATION,
-        HeaderName::from_static("st-auth-mode"),
+        HeaderName::from_static(headers::ST_AUTH_MODE),
     ]
 }
 
 /// Response headers the SDK must read: `front-token`, `anti-csrf`, `st-access-token`,
-/// `st-refresh-token`.
+/// `st-refresh-token` (`tower_session_cookie::headers::EXPOSED`).
 ///
 /// ```
 /// let names = tower_session_refresh::session::cors::exposed_headers();
 /// assert_eq!(names[0], "front-token");
 /// ```
 pub fn exposed_headers() -> [HeaderName; 4] {
-    [
-        HeaderName::from_static("front-token"),
-        HeaderName::from_static("anti-csrf"),
-        HeaderName::from_static("st-access-token"),
-        HeaderName::from_static("st-refresh-token"),
-    ]
+    headers::EXPOSED.map(HeaderName::from_static)
 }

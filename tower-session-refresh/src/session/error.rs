@@ -249,6 +249,10 @@ pub enum SessionError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A session was to be issued or looked up on a verify-only server (no store, no
+    /// signing key): a setup error, answered 500.
+    #[error("this server is verify-only: it has no session store and no signing key")]
+    NotAnAuthServer,
 }
 
 impl From<TokenError> for SessionError {
@@ -276,7 +280,9 @@ impl SessionError {
             SessionError::Store(_) | SessionError::Token(TokenError::NoSigningKey) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            SessionError::Token(_) | SessionError::Random => StatusCode::INTERNAL_SERVER_ERROR,
+            SessionError::Token(_) | SessionError::Random | SessionError::NotAnAuthServer => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -290,7 +296,9 @@ impl SessionError {
             SessionError::UnknownSession => MSG_UNAUTHORISED,
             SessionError::Store(_) => "session store unavailable",
             SessionError::Token(TokenError::NoSigningKey) => "signing keys unavailable",
-            SessionError::Token(_) | SessionError::Random => "internal error",
+            SessionError::Token(_) | SessionError::Random | SessionError::NotAnAuthServer => {
+                "internal error"
+            }
         };
         let body =
             serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();

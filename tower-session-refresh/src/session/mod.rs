@@ -96,7 +96,7 @@ mod axum;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use self::axum::NoSession;
+pub use self::axum::{NoSession, SessionRejection};
 pub use body::{JsonBody, SessionBody};
 pub use config::{
     AntiCsrf, SessionConfig, SessionConfigBuilder, SessionConfigError,

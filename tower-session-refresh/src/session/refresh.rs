@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, AUTHORIZATION, COOKIE};
+use http::header::{HeaderValue, ALLOW};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::Map;
 use subtle::ConstantTimeEq;
@@ -320,7 +320,7 @@ impl RefreshShared {
             TransferMethod::Cookie => TransferMethod::Header,
             TransferMethod::Header => TransferMethod::Cookie,
         };
-        if carries(headers, tokens, other) {
+        if tokens.carried(other) {
             tokens.clear(ClearScope::Method(other));
         }
         if duplicates {
@@ -336,29 +336,5 @@ impl RefreshShared {
         );
         tracing::debug!(session_handle = handle, "session refreshed");
         Ok(())
-    }
-}
-
-/// Whether the request carried session tokens in `method` (other than the one used).
-fn carries(headers: &HeaderMap, tokens: &SessionTokens, method: TransferMethod) -> bool {
-    match method {
-        TransferMethod::Header => headers.get(AUTHORIZATION).is_some_and(|v| {
-            v.as_bytes()
-                .get(..7)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
-        }),
-        TransferMethod::Cookie => {
-            let config = tokens.config();
-            let names = [config.access_cookie_name(), config.refresh_cookie_name()];
-            headers.get_all(COOKIE).iter().any(|value| {
-                value.as_bytes().split(|&b| b == b';').any(|pair| {
-                    let pair = pair.trim_ascii_start();
-                    names.iter().any(|name| {
-                        pair.strip_prefix(name.as_bytes())
-                            .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"="))
-                    })
-                })
-            })
-        }
     }
 }

@@ -19,6 +19,12 @@ use super::config::SessionConfig;
 use super::error::{is_grpc, ClaimValidationError, Rejection};
 use super::verify::{check_request, no_token, BoxFuture, Checked, Session};
 
+/// Put in the request by [`RequireSession`] when it let a request without a token through
+/// (the `optional` variant), so that a `Session` extractor can tell "no session" (401)
+/// from "no layer on this route" (500).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SessionChecked;
+
 /// Checks claims of a verified session (roles, email verification, …); a failure is a 403
 /// with `claimValidationErrors` (spec 7.4), which the SDK reports as `API_INVALID_CLAIM`.
 ///
@@ -338,6 +344,7 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if request.method() == Method::OPTIONS || request.method() == Method::TRACE {
+            request.extensions_mut().insert(SessionChecked);
             return ResponseFuture::inner(self.inner.call(request), None);
         }
         let checked = check_request(
@@ -355,6 +362,8 @@ where
                 ResponseFuture::rejected(reject(&request, rejection))
             }
             Checked::NoToken => {
+                // Tells the `Session` extractor the layer ran (401, not "layer missing").
+                request.extensions_mut().insert(SessionChecked);
                 ResponseFuture::inner(self.inner.call(request), self.private(false))
             }
             Checked::Done(Ok(session)) => match self.shared.validate(&session) {

@@ -60,6 +60,8 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
     clock: Clock,
+    // Shared by clones, so every facade on one store signs with the same keys.
+    keys: crate::keystore::MemoryKeyStore,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -106,6 +108,7 @@ impl MemoryStore {
         Self {
             inner: Arc::new(Mutex::new(Inner::default())),
             clock,
+            keys: crate::keystore::MemoryKeyStore::new(),
         }
     }
 
@@ -198,6 +201,10 @@ impl Family {
 }
 
 impl SessionStore for MemoryStore {
+    fn key_store(&self) -> Option<Arc<dyn crate::keystore::KeyStore>> {
+        Some(Arc::new(self.keys.clone()))
+    }
+
     fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
         let mut inner = self.lock();
         let handle = session.handle.clone();

@@ -289,6 +289,14 @@ pub trait SessionStore: Send + Sync + 'static {
         handle: &'a str,
         payload: Map<String, Value>,
     ) -> StoreFuture<'a, bool>;
+
+    /// Where signing keys can be kept next to these sessions, if this store can keep them
+    /// ([`KeyStore`](crate::keystore::KeyStore)): [`SharedSession`](crate::SharedSession)
+    /// then keeps its keys there, shared by every process on the store and rotated.
+    /// Default `None` (give the facade a `signing_key` or a `key_store` instead).
+    fn key_store(&self) -> Option<std::sync::Arc<dyn crate::keystore::KeyStore>> {
+        None
+    }
 }
 
 impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
@@ -330,5 +338,8 @@ impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
         payload: Map<String, Value>,
     ) -> StoreFuture<'a, bool> {
         (**self).update_payload(handle, payload)
+    }
+    fn key_store(&self) -> Option<std::sync::Arc<dyn crate::keystore::KeyStore>> {
+        (**self).key_store()
     }
 }

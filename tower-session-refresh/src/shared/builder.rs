@@ -1,0 +1,410 @@
+//! [`SharedSessionBuilder`]: every input given once, checked once.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderValue, Method};
+use tower_domain_guard::{HostGuardLayer, OriginGuardLayer, SharedDomain};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_session_cookie::{ConfigError, SessionCookieConfig, SessionCookieLayer};
+
+use super::error::SharedSessionError;
+use super::layer::{Routes, SdkRoutesLayer, SharedSessionLayer};
+use super::origin::parse_origin;
+use super::{Inner, SharedSession};
+use crate::jwks::JwksService;
+use crate::keys::{KeySet, SigningKey};
+use crate::keystore::{KeyStore, ManagedKeys, ManagedKeysConfig};
+use crate::session::{
+    cors, AntiCsrf, RefreshService, SessionConfig, SessionConfigError, SessionManager,
+    SignOutService, DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_REFRESH_TOKEN_LIFETIME,
+};
+use crate::store::{MemoryStore, SessionStore};
+use crate::token::AccessTokenVerifier;
+
+/// How often a new signing key is made when keys are kept in the store (7 days).
+pub const DEFAULT_KEY_ROTATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How long a browser may cache a CORS preflight answer.
+const CORS_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// Builder of [`SharedSession`], from [`SharedSession::builder`]. Nothing is checked until
+/// [`build`](Self::build), which checks everything once.
+pub struct SharedSessionBuilder {
+    cookie_domain: String,
+    api_domain: Option<String>,
+    website_domain: Option<String>,
+    api_base_path: String,
+    access_lifetime: Duration,
+    refresh_lifetime: Duration,
+    anti_csrf: Option<AntiCsrf>,
+    older_cookie_domain: Option<String>,
+    allow_hosts: Vec<String>,
+    store: Option<Arc<dyn SessionStore>>,
+    key_store: Option<Arc<dyn KeyStore>>,
+    signing_key: Option<SigningKey>,
+    key_rotation: Duration,
+    verify_only: Option<String>,
+    sdk_routes: bool,
+}
+
+impl fmt::Debug for SharedSessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedSessionBuilder")
+            .field("cookie_domain", &self.cookie_domain)
+            .field("api_domain", &self.api_domain)
+            .field("website_domain", &self.website_domain)
+            .field("api_base_path", &self.api_base_path)
+            .field("store", &self.store.is_some())
+            .field("signing_key", &self.signing_key.is_some())
+            .field("verify_only", &self.verify_only)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedSessionBuilder {
+    pub(crate) fn new(cookie_domain: &str) -> Self {
+        Self {
+            cookie_domain: cookie_domain.to_owned(),
+            api_domain: None,
+            website_domain: None,
+            api_base_path: "/auth".to_owned(),
+            access_lifetime: DEFAULT_ACCESS_TOKEN_LIFETIME,
+            refresh_lifetime: DEFAULT_REFRESH_TOKEN_LIFETIME,
+            anti_csrf: None,
+            older_cookie_domain: None,
+            allow_hosts: Vec::new(),
+            store: None,
+            key_store: None,
+            signing_key: None,
+            key_rotation: DEFAULT_KEY_ROTATION,
+            verify_only: None,
+            sdk_routes: true,
+        }
+    }
+
+    /// The API origin where the SDK's routes live (`appInfo.apiDomain`), e.g.
+    /// `https://api.example.com`. Required; must lie inside the cookie domain.
+    pub fn api_domain(mut self, origin: &str) -> Self {
+        self.api_domain = Some(origin.to_owned());
+        self
+    }
+
+    /// The website's origin (`appInfo.websiteDomain`), allowed by CORS with credentials.
+    /// Required; must lie inside the cookie domain.
+    pub fn website_domain(mut self, origin: &str) -> Self {
+        self.website_domain = Some(origin.to_owned());
+        self
+    }
+
+    /// `appInfo.apiBasePath` (default `/auth`; `auth` and `/auth/` mean the same).
+    pub fn api_base_path(mut self, path: &str) -> Self {
+        self.api_base_path = path.to_owned();
+        self
+    }
+
+    /// Access-token lifetime (default 3600 s; 1 s to 86 400 000 s). Keys kept in the store
+    /// are kept for at least this long after they stop signing.
+    pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.access_lifetime = lifetime;
+        self
+    }
+
+    /// Refresh-token lifetime (default 100 days; longer than the access-token lifetime).
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_lifetime = lifetime;
+        self
+    }
+
+    /// Anti-CSRF mode (default as SuperTokens: `ViaCustomHeader` when cookies are
+    /// `SameSite=None`, else none).
+    pub fn anti_csrf(mut self, mode: AntiCsrf) -> Self {
+        self.anti_csrf = Some(mode);
+        self
+    }
+
+    /// A previous cookie domain whose cookies are cleared (`olderCookieDomain`; `""` for
+    /// host-only cookies).
+    pub fn older_cookie_domain(mut self, domain: &str) -> Self {
+        self.older_cookie_domain = Some(domain.to_owned());
+        self
+    }
+
+    /// One more exact host the host guard accepts (repeatable), e.g. `127.0.0.1` so an
+    /// internal caller can reach the service by IP. The JWKS is answered there too.
+    pub fn allow_host(mut self, host: &str) -> Self {
+        self.allow_hosts.push(host.to_owned());
+        self
+    }
+
+    /// The session store (default a [`MemoryStore`], for one process). A store that can
+    /// keep signing keys ([`SessionStore::key_store`], e.g. `RedisStore`) keeps them too,
+    /// unless [`signing_key`](Self::signing_key) or [`key_store`](Self::key_store) is given.
+    pub fn store(mut self, store: impl SessionStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The session store, already shared.
+    pub fn shared_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Where signing keys are kept, shared and rotated (default: the session store's own
+    /// [`key_store`](SessionStore::key_store)).
+    pub fn key_store(mut self, keys: impl KeyStore) -> Self {
+        self.key_store = Some(Arc::new(keys));
+        self
+    }
+
+    /// A fixed signing key instead of keys kept in the store (nothing is generated,
+    /// stored or rotated).
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// How often a new signing key is made when keys are kept in the store (default
+    /// [`DEFAULT_KEY_ROTATION`], 7 days).
+    pub fn key_rotation(mut self, interval: Duration) -> Self {
+        self.key_rotation = interval;
+        self
+    }
+
+    /// Verify-only: an API server that holds no store and no signing key and serves no SDK
+    /// route; it verifies access tokens with the keys published at `jwks_url` (the auth
+    /// server's `{apiDomain}{apiBasePath}/jwt/jwks.json`), refetching on an unknown `kid`.
+    #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+    pub fn verify_only(mut self, jwks_url: &str) -> Self {
+        self.verify_only = Some(jwks_url.to_owned());
+        self
+    }
+
+    /// Whether the layer answers the SDK's routes on the API domain (default `true`).
+    /// `false` for a process that shares the store but leaves the auth routes to another.
+    pub fn sdk_routes(mut self, serve: bool) -> Self {
+        self.sdk_routes = serve;
+        self
+    }
+
+    /// [`build`](Self::build), then waits for the first load of keys kept in the store to
+    /// be tried (as `ManagedKeys::start` does): a process that starts serving right after
+    /// has its signing keys, unless the store is down (then 503 on sign-in and refresh
+    /// until it is back, never a sign-out).
+    pub async fn start(self) -> Result<SharedSession, SharedSessionError> {
+        let session = self.build()?;
+        session.first_key_load().await;
+        Ok(session)
+    }
+
+    /// Checks everything and builds the stack. Keys kept in the store load in the
+    /// background, so this must run inside a tokio runtime unless
+    /// [`signing_key`](Self::signing_key) or `verify_only` is given.
+    pub fn build(self) -> Result<SharedSession, SharedSessionError> {
+        let domain =
+            SharedDomain::parse(&self.cookie_domain).map_err(|e| err("cookie_domain", e))?;
+        let api_input = self.api_domain.as_deref().ok_or_else(|| {
+            err(
+                "api_domain",
+                "missing: call api_domain(\"https://api.example.com\") (appInfo.apiDomain)",
+            )
+        })?;
+        let website_input = self.website_domain.as_deref().ok_or_else(|| {
+            err(
+                "website_domain",
+                "missing: call website_domain(\"https://www.example.com\") (appInfo.websiteDomain)",
+            )
+        })?;
+        let api = parse_origin("api_domain", api_input)?;
+        let website = parse_origin("website_domain", website_input)?;
+        // The seed's rule: the API and the website lie inside the shared domain.
+        domain
+            .check_inside("api_domain", &api.origin)
+            .map_err(|e| err("api_domain", e))?;
+        domain
+            .check_inside("website_domain", &website.origin)
+            .map_err(|e| err("website_domain", e))?;
+        let base = tower_session_cookie::normalise_api_base_path(&self.api_base_path)
+            .map_err(|e| err("api_base_path", e))?;
+
+        if self.verify_only.is_some() {
+            for (given, option) in [
+                (self.store.is_some(), "store"),
+                (self.key_store.is_some(), "key_store"),
+                (self.signing_key.is_some(), "signing_key"),
+            ] {
+                if given {
+                    return Err(err(
+                        "verify_only",
+                        format!("a verify-only server has no {option}: drop one of the two"),
+                    ));
+                }
+            }
+        }
+
+        let mut cookies = SessionCookieConfig::builder()
+            .shared_domain(domain.clone())
+            .api_domain(api.origin.clone())
+            .website_domain(website.origin.clone())
+            .api_base_path(base.clone());
+        if let Some(older) = &self.older_cookie_domain {
+            cookies = cookies.older_cookie_domain(older.clone());
+        }
+        let cookies = cookies.build().map_err(|e| {
+            let option = match &e {
+                ConfigError::InvalidOlderCookieDomain { .. }
+                | ConfigError::OlderCookieDomainIsCurrent => "older_cookie_domain",
+                ConfigError::InvalidApiBasePath { .. } => "api_base_path",
+                ConfigError::InvalidUrl {
+                    what: "website_domain",
+                    ..
+                }
+                | ConfigError::MissingDomain {
+                    what: "website_domain",
+                    ..
+                } => "website_domain",
+                _ => "api_domain",
+            };
+            err(option, e)
+        })?;
+
+        let mut host_guard = HostGuardLayer::new(domain.clone());
+        let mut jwks_hosts = Vec::new();
+        for host in &self.allow_hosts {
+            host_guard = host_guard
+                .allow_host(host)
+                .map_err(|e| err("allow_host", e))?;
+            jwks_hosts.push(host.trim().to_ascii_lowercase());
+        }
+
+        let mut session = SessionConfig::builder(cookies.clone())
+            .api_domain(api.origin.clone())
+            .access_token_lifetime(self.access_lifetime)
+            .refresh_token_lifetime(self.refresh_lifetime);
+        if let Some(mode) = self.anti_csrf {
+            session = session.anti_csrf(mode);
+        }
+        let mut managed = None;
+        let keys = if let Some(url) = &self.verify_only {
+            session = session.verifier(remote_verifier(url).map_err(|e| err("verify_only", e))?);
+            None
+        } else {
+            let store = self
+                .store
+                .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>);
+            let keys = match self.signing_key {
+                Some(key) => KeySet::new(key),
+                None => {
+                    let key_store = self.key_store.or_else(|| store.key_store()).ok_or_else(|| {
+                        err(
+                            "store",
+                            "this store cannot keep signing keys: give signing_key(..) or key_store(..)",
+                        )
+                    })?;
+                    if self.key_rotation < Duration::from_secs(1) {
+                        return Err(err("key_rotation", "must be at least 1 s"));
+                    }
+                    // The same access-token lifetime as the sessions: a key is kept until
+                    // the last token it signed has expired.
+                    let config = ManagedKeysConfig::new(self.key_rotation, self.access_lifetime);
+                    let keys = ManagedKeys::spawn(key_store, config).ok_or_else(|| {
+                        err(
+                            "signing_key",
+                            "keys kept in the store load in a background task: call build() inside a tokio runtime, or give signing_key(..)",
+                        )
+                    })?;
+                    session = session.verifier(keys.verifier()).keys_may_be_pending(true);
+                    let set = keys.key_set();
+                    managed = Some(keys);
+                    set
+                }
+            };
+            session = session.keys(keys.clone()).shared_store(store);
+            Some(keys)
+        };
+        let config = session.build().map_err(|e| {
+            let option = match &e {
+                SessionConfigError::RefreshTokenLifetime { .. } => "refresh_token_lifetime",
+                SessionConfigError::ApiDomain(_) => "api_domain",
+                SessionConfigError::StoreWithoutSigningKey => "signing_key",
+                _ => "access_token_lifetime",
+            };
+            err(option, e)
+        })?;
+
+        let (manager, routes) = match keys {
+            Some(keys) => {
+                let as_store = |e: SessionConfigError| err("store", e);
+                let manager = SessionManager::new(config.clone()).map_err(as_store)?;
+                let routes = if self.sdk_routes {
+                    let jwks = JwksService::builder(keys)
+                        .api_base_path(base.clone())
+                        .build()
+                        .map_err(|e| err("api_base_path", e))?;
+                    Some(Arc::new(Routes {
+                        api_host: api.host.clone(),
+                        jwks_hosts,
+                        refresh: RefreshService::new(config.clone()).map_err(as_store)?,
+                        signout: SignOutService::new(config.clone()).map_err(as_store)?,
+                        jwks,
+                    }))
+                } else {
+                    None
+                };
+                (Some(manager), routes)
+            }
+            None => (None, None),
+        };
+
+        let website_origin = HeaderValue::from_str(&website.origin)
+            .map_err(|_| err("website_domain", "is not a valid origin"))?;
+        let cors = CorsLayer::new()
+            .allow_origin(AllowOrigin::exact(website_origin))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers(cors::allowed_headers())
+            .expose_headers(cors::exposed_headers())
+            .max_age(CORS_MAX_AGE);
+        // With an https website, an http:// page under the shared domain is not the site
+        // (an attacker on the network can inject one).
+        let origin_guard = OriginGuardLayer::new(domain.clone()).require_https(website.https);
+
+        let layer = SharedSessionLayer {
+            host_guard,
+            cors,
+            origin_guard,
+            cookies: SessionCookieLayer::new(cookies),
+            sdk: SdkRoutesLayer { routes },
+        };
+        Ok(SharedSession {
+            inner: Arc::new(Inner {
+                domain,
+                config,
+                manager,
+                managed,
+                layer,
+            }),
+        })
+    }
+}
+
+/// The verifier of a verify-only server: keys from the auth server's JWKS. One function,
+/// so that the JWKS client (plain HTTP today) can be swapped in one place.
+#[cfg(feature = "remote-jwks")]
+fn remote_verifier(url: &str) -> Result<AccessTokenVerifier, String> {
+    let jwks = crate::jwks::RemoteJwks::new(url.to_owned()).map_err(|e| e.to_string())?;
+    Ok(AccessTokenVerifier::new(jwks))
+}
+
+#[cfg(not(feature = "remote-jwks"))]
+fn remote_verifier(_url: &str) -> Result<AccessTokenVerifier, String> {
+    // `verify_only` exists only with the feature; nothing can set the URL without it.
+    Err("needs the `remote-jwks` feature".to_owned())
+}
+
+fn err(option: &'static str, reason: impl fmt::Display) -> SharedSessionError {
+    SharedSessionError::new(option, reason)
+}

@@ -1,0 +1,171 @@
+//! [`SharedSession`]: the seed's whole setup (one session across the API subdomains of a
+//! shared domain) from one configuration, as SuperTokens' `Session.init` + `appInfo` +
+//! `middleware()`.
+//!
+//! It is built from the public layers of this workspace and adds nothing beside them: use
+//! the separate layers ([`HostGuardLayer`](tower_domain_guard::HostGuardLayer),
+//! [`SessionCookieLayer`](tower_session_cookie::SessionCookieLayer),
+//! [`RequireSessionLayer`], [`RefreshService`](crate::session::RefreshService), …) when a
+//! deployment needs an order or a part the facade does not offer (another CORS policy,
+//! several cookie configurations in one process, SDK routes on a path of their own).
+
+mod builder;
+mod error;
+mod layer;
+mod origin;
+
+pub(crate) use origin::parse_origin;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tower_domain_guard::SharedDomain;
+use tower_session_cookie::{SessionCookieConfig, SessionTokens};
+
+pub use builder::{SharedSessionBuilder, DEFAULT_KEY_ROTATION};
+pub use error::SharedSessionError;
+pub use layer::{SdkFuture, SdkRoutes, SdkRoutesLayer, SharedSessionLayer, SharedSessionService};
+
+use crate::keystore::ManagedKeys;
+use crate::session::{RequireSessionLayer, Session, SessionConfig, SessionError, SessionManager};
+use crate::store::SessionInfo;
+
+/// One configuration for the server side of a shared session: the layer for the whole
+/// service, the layer for protected routes, and the calls a login handler needs.
+/// Cheap to clone (`Arc` inside); `Send + Sync`, so it can be axum state.
+///
+/// See the [crate docs](crate) for a complete axum server.
+#[derive(Clone)]
+pub struct SharedSession {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    domain: SharedDomain,
+    config: SessionConfig,
+    manager: Option<SessionManager>,
+    managed: Option<ManagedKeys>,
+    layer: SharedSessionLayer,
+}
+
+impl fmt::Debug for SharedSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedSession")
+            .field("domain", &self.inner.domain)
+            .field("config", &self.inner.config)
+            .field("verify_only", &self.inner.manager.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedSession {
+    /// Starts the configuration with the shared cookie domain (SuperTokens'
+    /// `cookieDomain`), e.g. `".example.com"`.
+    pub fn builder(cookie_domain: &str) -> SharedSessionBuilder {
+        SharedSessionBuilder::new(cookie_domain)
+    }
+
+    /// The layer for the whole service (see [`SharedSessionLayer`] for what it does, in
+    /// which order).
+    pub fn layer(&self) -> SharedSessionLayer {
+        self.inner.layer.clone()
+    }
+
+    /// The layer for protected routes: every request must carry a valid session, and
+    /// handlers get the [`Session`].
+    pub fn require_session(&self) -> RequireSessionLayer {
+        RequireSessionLayer::new(self.inner.config.clone())
+    }
+
+    /// Like [`require_session`](Self::require_session), but a request without any access
+    /// token passes without a session (handlers take `Option<Session>`).
+    pub fn optional_session(&self) -> RequireSessionLayer {
+        RequireSessionLayer::optional(self.inner.config.clone())
+    }
+
+    /// Creates a session for `user_id` and writes its tokens into this response through
+    /// `tokens` (cookies or headers, as the SDK asked); see [`SessionManager::create`].
+    pub async fn create_session(
+        &self,
+        tokens: &SessionTokens,
+        user_id: &str,
+        payload: Value,
+    ) -> Result<Session, SessionError> {
+        self.manager()?.create(tokens, user_id, payload).await
+    }
+
+    /// Revokes one session by its handle; `Ok(false)` if there was none.
+    pub async fn revoke_session(&self, handle: &str) -> Result<bool, SessionError> {
+        self.manager()?.revoke(handle).await
+    }
+
+    /// Revokes every session of `user_id`; returns how many were revoked.
+    pub async fn revoke_all_for_user(&self, user_id: &str) -> Result<usize, SessionError> {
+        self.manager()?.revoke_all(user_id).await
+    }
+
+    /// The live sessions of `user_id`.
+    pub async fn sessions_for_user(&self, user_id: &str) -> Result<Vec<SessionInfo>, SessionError> {
+        self.manager()?.list(user_id).await
+    }
+
+    /// Waits until signing keys kept in the store are loaded (at once with a fixed
+    /// `signing_key` or on a verify-only server). Until then sign-in and refresh answer
+    /// 503; waiting is optional.
+    pub async fn ready(&self) {
+        if let Some(managed) = &self.inner.managed {
+            managed.wait_ready().await;
+        }
+    }
+
+    /// Waits until the first load of keys kept in the store has been tried, loaded or not
+    /// (one attempt, so a store that is down at start-up does not hold the process up).
+    pub async fn first_key_load(&self) {
+        if let Some(managed) = &self.inner.managed {
+            managed.wait_first_attempt().await;
+        }
+    }
+
+    /// Whether this server only verifies (built with `verify_only`).
+    pub fn is_verify_only(&self) -> bool {
+        self.inner.manager.is_none()
+    }
+
+    /// The shared domain.
+    pub fn shared_domain(&self) -> &SharedDomain {
+        &self.inner.domain
+    }
+
+    /// The session configuration the layers share (for the lower-level layers).
+    pub fn session_config(&self) -> &SessionConfig {
+        &self.inner.config
+    }
+
+    /// The cookie configuration (exactly one per stack).
+    pub fn cookie_config(&self) -> &SessionCookieConfig {
+        self.inner.config.cookies()
+    }
+
+    /// The session manager, on a server that issues sessions.
+    pub fn session_manager(&self) -> Option<&SessionManager> {
+        self.inner.manager.as_ref()
+    }
+
+    /// `{apiBasePath}/session/refresh`.
+    pub fn refresh_path(&self) -> &str {
+        self.inner.config.refresh_path()
+    }
+
+    /// `{apiBasePath}/signout`.
+    pub fn signout_path(&self) -> &str {
+        self.inner.config.signout_path()
+    }
+
+    fn manager(&self) -> Result<&SessionManager, SessionError> {
+        self.inner
+            .manager
+            .as_ref()
+            .ok_or(SessionError::NotAnAuthServer)
+    }
+}
