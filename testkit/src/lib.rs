@@ -13,6 +13,7 @@
 //!   server logged.
 //! * [`model_store`]: a reference model of the refresh-token rotation rules, driven by
 //!   proptest against any `SessionStore`.
+//! * [`tls`] (feature `tls`): a CA and certificates made with rcgen, an HTTPS loopback server.
 //!
 //! Test code: failures panic with a message saying what broke.
 #![forbid(unsafe_code)]
@@ -26,3 +27,5 @@ pub mod multi_host;
 pub mod redis;
 pub mod serve;
 pub mod theft;
+#[cfg(feature = "tls")]
+pub mod tls;
