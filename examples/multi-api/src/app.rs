@@ -32,7 +32,7 @@ use tower_http::{
 use tower_session_cookie::{SessionCookieConfig, SessionCookieLayer, SessionTokens};
 use tower_session_redis::{RedisKeyStore, RedisKeyStoreConfig, RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
-    jwks::{JwksService, RemoteJwks},
+    jwks::{JwksService, OpenIdDiscoveryService, RemoteJwks, RemoteJwksError},
     keys::{KeySet, SigningKey},
     keystore::{ManagedKeys, ManagedKeysConfig, MemoryKeyStore},
     session::{
@@ -99,8 +99,16 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
     }
     let keys = if let Some(url) = &args.jwks_url {
         // Verify-only: public keys from the auth server's JWKS, no secret, no store.
-        let jwks =
-            RemoteJwks::new(url.clone()).map_err(|e| flag_error("--jwks-url", e.to_string()))?;
+        // https:// by default; http:// stays for the loopback demo, with one warning logged.
+        let mut jwks =
+            RemoteJwks::builder(url.clone()).allow_insecure_http(url.starts_with("http://"));
+        if let Some(ca) = &args.jwks_ca {
+            jwks = jwks.ca_file(ca);
+        }
+        let jwks = jwks.build().map_err(|e| match e {
+            RemoteJwksError::Ca(_) => flag_error("--jwks-ca", e.to_string()),
+            _ => flag_error("--jwks-url", e.to_string()),
+        })?;
         session = session.verifier(AccessTokenVerifier::new(jwks));
         None
     } else {
@@ -167,10 +175,15 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
     }
     let mut extra = Router::new().route("/healthz", get(healthz));
     if let Some(keys) = keys.filter(|_| args.serves("api")) {
-        let jwks = JwksService::builder(keys)
+        let jwks = JwksService::builder(keys.clone())
             .api_base_path(args.api_base_path.clone())
             .build()
             .map_err(|e| flag_error("--api-base-path", e.to_string()))?;
+        // Issuer = api domain + base path, so verifiers can start from the issuer URL.
+        let discovery = OpenIdDiscoveryService::builder(api_domain.clone(), keys)
+            .api_base_path(args.api_base_path.clone())
+            .build()
+            .map_err(|e| flag_error("--api-domain", e.to_string()))?;
         let base = &args.api_base_path;
         let manager = SessionManager::new(session.clone())
             .map_err(|e| flag_error("--store", e.to_string()))?;
@@ -181,7 +194,8 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
             )
             .route_service(session.refresh_path(), refresh_service(&session)?)
             .route_service(session.signout_path(), signout_service(&session)?)
-            .route_service(jwks.path(), jwks.clone());
+            .route_service(jwks.path(), jwks.clone())
+            .route_service(discovery.path(), discovery.clone());
         hosts.insert(format!("api.{name}"), api);
         let path = jwks.path().to_owned();
         extra = extra.route_service(&path, jwks);
