@@ -74,5 +74,27 @@ med = [s.median(c) for c in zip(*rows)]
 print("  %-9s %10.0f req/s  p50 %6.0f us  p99 %6.0f us  max %7.0f us  non-2xx %d" % (sys.argv[1], *med[:4], med[4]))
 ' "$mode"
 done
+# With no load: the first request carrying a just-published kid (waits for one JWKS fetch
+# over TLS on the pooled connection) next to the same token again (kid known, token cached).
+t0=$(cat "$tmp/t0")
+for _ in 1 2 3 4 5; do
+  now=$(date +%s.%N)
+  next=$(python3 -c "import math; print(math.floor($now) + 1)")
+  sleep "$(python3 -c "print($next + 0.1 - $now)")"
+  tok=$(sed -n "$((next - t0 + 1))p" "$tmp/tokens.txt")
+  for what in first again; do
+    curl -s -o /dev/null -w "$what %{http_code} %{time_total}\n" "$base/sessioninfo" -H "Host: $HOST_HEADER" \
+      -H "authorization: Bearer $tok" -H 'st-auth-mode: header' >>"$tmp/first"
+  done
+done
+python3 - "$tmp/first" <<'PY'
+import sys, statistics as s
+rows = [l.split() for l in open(sys.argv[1])]
+for what in ("first", "again"):
+    t = [float(r[2]) * 1e6 for r in rows if r[0] == what]
+    codes = sorted({r[1] for r in rows if r[0] == what})
+    print("  %-22s median %6.0f us over %d (curl time_total, status %s)" % (
+        "new kid, first token" if what == "first" else "same token again", s.median(t), len(t), ",".join(codes)))
+PY
 echo "JWKS fetches by the verifier: $(grep -c '^jwks request' "$tmp/jwks.err" || true) (one per second of rotation runs expected, plus the first)"
 echo "demo warnings/errors: $(grep -c -E 'WARN|ERROR' "$tmp/demo.err" || true)"

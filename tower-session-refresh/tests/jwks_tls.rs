@@ -337,7 +337,7 @@ async fn discovery_finds_the_jwks_from_the_issuer() {
     .to_string();
     let (jwks_path, lying_path) = (jwks.path().to_owned(), lying.path().to_owned());
     let app = axum::Router::new()
-        .route_service(&discovery.path().to_owned(), discovery.clone())
+        .route_service(discovery.path(), discovery.clone())
         .route_service(&jwks_path, jwks)
         .route_service(&lying_path, lying)
         .route(

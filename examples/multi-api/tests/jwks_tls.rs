@@ -3,6 +3,8 @@
 //! (certificates made here); without the CA it refuses them (503, nothing cleared); an
 //! `http://` JWKS URL still works with exactly one warning line; bad values exit 2.
 
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
+
 mod common;
 
 use std::process::{Command, Stdio};
