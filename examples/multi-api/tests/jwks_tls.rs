@@ -73,10 +73,12 @@ async fn verify_only_server_fetches_keys_over_tls() {
     })
     .await
     .unwrap();
-    // No CA given: the system roots do not know the test CA.
+    // Trusting another CA (and the system roots, which do not know the test CA).
+    let other_ca = dir.0.join("other-ca.pem");
+    std::fs::write(&other_ca, TestCa::new("another CA").pem()).unwrap();
     let untrusting = tokio::task::spawn_blocking({
-        let url = url.clone();
-        move || Demo::start(&["--serve", "api2", "--jwks-url", &url])
+        let (url, ca) = (url.clone(), other_ca.to_str().unwrap().to_owned());
+        move || Demo::start(&["--serve", "api2", "--jwks-url", &url, "--jwks-ca", &ca])
     })
     .await
     .unwrap();
