@@ -272,6 +272,13 @@ pub struct Server {
 impl Server {
     /// The real stack with access tokens living `ttl_secs` seconds.
     pub async fn start(ttl_secs: u64) -> Self {
+        Self::start_with(ttl_secs, ttl_secs).await
+    }
+
+    /// Like [`Server::start`], but tokens issued by a refresh live `refreshed_ttl_secs`:
+    /// a test that counts refreshes after one expiry stays right however slow the
+    /// machine is (the refreshed token cannot expire under the test).
+    pub async fn start_with(ttl_secs: u64, refreshed_ttl_secs: u64) -> Self {
         let (listener, addr) = crate::serve::listener().await;
         let port = addr.port();
         let st = Arc::new(St::default());
@@ -283,18 +290,27 @@ impl Server {
             .website_domain(format!("http://www.example.test:{port}"))
             .build()
             .unwrap();
+        let keys = KeySet::new(SigningKey::generate_ed25519("k1").unwrap());
+        let store = MemoryStore::new();
         let config = SessionConfig::builder(cookies.clone())
             .api_domain(format!("http://api.example.test:{port}"))
             .access_token_lifetime(Duration::from_secs(ttl_secs))
-            .keys(KeySet::new(SigningKey::generate_ed25519("k1").unwrap()))
-            .store(MemoryStore::new())
+            .keys(keys.clone())
+            .store(store.clone())
+            .build()
+            .unwrap();
+        let refreshed = SessionConfig::builder(cookies.clone())
+            .api_domain(format!("http://api.example.test:{port}"))
+            .access_token_lifetime(Duration::from_secs(refreshed_ttl_secs))
+            .keys(keys)
+            .store(store)
             .build()
             .unwrap();
         let manager = SessionManager::new(config.clone()).unwrap();
         let auth = Auth {
             st: st.clone(),
             manager: manager.clone(),
-            refresh: RefreshService::new(config.clone()).unwrap(),
+            refresh: RefreshService::new(refreshed).unwrap(),
         };
 
         // The gRPC health service behind the session check, like any protected route.

@@ -34,7 +34,7 @@ async fn health_client(
 
 #[tokio::test]
 async fn expired_token_is_refreshed_before_the_grpc_call() {
-    let server = Server::start(1).await;
+    let server = Server::start_with(1, 60).await;
     let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
     server
         .client::<Full<Bytes>>(&layer)

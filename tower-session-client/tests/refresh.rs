@@ -18,7 +18,7 @@ use tower_session_testkit::multi_host::{get, Server, SignIn};
 /// succeed, and the server saw exactly one refresh.
 async fn hundred_calls_one_refresh(mode: TransferMethod, client_knows_expiry: bool) {
     // Two seconds: long enough for 100 calls on the refreshed token, so one refresh.
-    let server = Server::start(2).await;
+    let server = Server::start_with(2, 60).await;
     if !client_knows_expiry {
         // The front-token claims an hour more: the client learns of the expiry from 401s.
         server.st.lie_about_expiry();
@@ -94,7 +94,7 @@ async fn revoked_session_ends_in_session_expired_and_a_cleared_store() {
         (TransferMethod::Header, true),
         (TransferMethod::Cookie, false),
     ] {
-        let server = Server::start(1).await;
+        let server = Server::start_with(1, 60).await;
         if !knows {
             server.st.lie_about_expiry();
         }
@@ -325,7 +325,7 @@ fn sent_access_token(seen: &tower_session_testkit::multi_host::Seen) -> String {
 #[tokio::test]
 async fn the_promoted_access_token_is_used_after_a_refresh() {
     for mode in [TransferMethod::Header, TransferMethod::Cookie] {
-        let server = Server::start(1).await;
+        let server = Server::start_with(1, 60).await;
         let layer = SessionClientLayer::new(server.config(mode));
         let client = server.client::<Full<Bytes>>(&layer);
         client.sign_in("alice").await.unwrap();

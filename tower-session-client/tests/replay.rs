@@ -38,7 +38,7 @@ fn streaming() -> (
 
 #[tokio::test]
 async fn a_streaming_body_is_not_resent_and_the_error_says_why() {
-    let server = Server::start(1).await;
+    let server = Server::start_with(1, 60).await;
     server.st.lie_about_expiry(); // the client does not know when its token expires
     let layer = SessionClientLayer::new(server.config(TransferMethod::Header));
     let client = server.client::<Boxed>(&layer);

@@ -11,44 +11,12 @@
 //! - two `Authorization` or two `anti-csrf` headers: 400, as ambiguous as two cookies;
 //! - an empty `rid` header counts as sent, as in supertokens-node (a decision, shown here).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use http::{Method, StatusCode};
 use tower_session_cookie::SharedDomain;
 use tower_session_refresh::session::AntiCsrf;
 use tower_session_testkit::auth::*;
 use tower_session_testkit::browser::*;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
-    }
-}
-
-fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
-}
+use tower_session_testkit::logs::capture_logs;
 
 fn shared_cookies(older: Option<&str>) -> tower_session_cookie::SessionCookieConfig {
     let mut builder = tower_session_cookie::SessionCookieConfig::builder()
