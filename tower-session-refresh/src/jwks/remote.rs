@@ -246,8 +246,9 @@ impl RemoteJwksBuilder {
             u => (u.to_owned(), format!("{u}{DISCOVERY_PATH}")),
         };
         let doc_uri = self.check_url(&doc_url)?;
-        // The roots are needed whenever the discovery document or the JWKS may be https.
-        let fetcher = self.fetcher(true)?;
+        // An https issuer needs roots now; an https jwks_uri of a plain-http issuer (an
+        // allowed loopback setup) without any root fails at its first fetch, as a TLS error.
+        let fetcher = self.fetcher(doc_uri.scheme_str() == Some("https"))?;
         let body = fetcher.get(&doc_uri).await?;
         #[derive(serde::Deserialize)]
         struct Doc {
@@ -383,15 +384,11 @@ impl RemoteJwksBuilder {
     }
 
     fn finish(self, uri: Uri, fetcher: Fetcher, insecure_discovery: Option<Uri>) -> RemoteJwks {
-        if uri.scheme_str() == Some("http") || insecure_discovery.is_some() {
-            let via = insecure_discovery
-                .map(|u| u.to_string())
-                .unwrap_or_default();
-            tracing::warn!(
-                url = %uri,
-                discovery = %via,
-                "JWKS over plain http:// (allow_insecure_http): anyone on the network path can hand this server keys and mint sessions; use https:// outside loopback tests"
-            );
+        const RISK: &str = "JWKS over plain http:// (allow_insecure_http): anyone on the network path can hand this server keys and mint sessions; use https:// outside loopback tests";
+        match insecure_discovery {
+            Some(doc) => tracing::warn!(url = %uri, discovery = %doc, "{RISK}"),
+            None if uri.scheme_str() == Some("http") => tracing::warn!(url = %uri, "{RISK}"),
+            None => {}
         }
         RemoteJwks {
             inner: Arc::new(Inner {
