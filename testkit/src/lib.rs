@@ -15,6 +15,7 @@
 //!   server logged.
 //! * [`model_store`]: a reference model of the refresh-token rotation rules, driven by
 //!   proptest against any `SessionStore`.
+//! * [`tls`] (feature `tls`): a CA and certificates made with rcgen, an HTTPS loopback server.
 //!
 //! Test code: failures panic with a message saying what broke.
 #![forbid(unsafe_code)]
@@ -29,3 +30,5 @@ pub mod postgres;
 pub mod redis;
 pub mod serve;
 pub mod theft;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -31,8 +31,9 @@
 //! * [`keys`] and [`token`]: short-lived access tokens (JWT, SuperTokens v5 claims) signed
 //!   with EdDSA (default), RS256 or HS256; the algorithm is fixed by the key. Every API
 //!   verifies them on its own, with a bounded cache of verified tokens.
-//! * [`jwks`]: the public keys at `{base}/jwt/jwks.json`, and `RemoteJwks` (feature
-//!   `remote-jwks`) so other API servers verify with neither secret nor store.
+//! * [`jwks`]: the public keys at `{base}/jwt/jwks.json`, the OpenID discovery document,
+//!   and `RemoteJwks` (feature `remote-jwks`: HTTPS with rustls) so other API servers
+//!   verify with neither secret nor store.
 //! * [`store`]: refresh-token families, rotated atomically with theft detection:
 //!   [`store::MemoryStore`] for one process, `RedisStore` (crate `tower-session-redis`)
 //!   for many.
@@ -55,7 +56,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `axum` | extractors for [`session::Session`] and `IntoResponse` for [`session::SessionError`] |
-//! | `remote-jwks` | `RemoteJwks`: verification keys fetched from an auth server's JWKS |
+//! | `remote-jwks` | `RemoteJwks`: verification keys fetched from an auth server's JWKS over HTTPS (rustls), or by OpenID discovery |
 //! | `conformance` | `store::conformance`: the checks a `SessionStore` implementation runs in its tests |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

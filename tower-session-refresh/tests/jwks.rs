@@ -136,3 +136,74 @@ async fn builder_base_path_and_max_age() {
         ));
     }
 }
+
+#[tokio::test]
+async fn openid_discovery_document_over_http() {
+    use tower_session_refresh::jwks::OpenIdDiscoveryService;
+    let keys = KeySet::new(SigningKey::generate_ed25519("k1").unwrap());
+    keys.rotate(SigningKey::rs256_from_pkcs8_pem("k2", RSA_PKCS8).unwrap())
+        .unwrap();
+    let svc = OpenIdDiscoveryService::builder("https://api.example.com/", keys.clone())
+        .api_base_path("/api/auth/")
+        .build()
+        .unwrap();
+    assert_eq!(svc.path(), "/api/auth/.well-known/openid-configuration");
+    assert_eq!(svc.issuer(), "https://api.example.com/api/auth");
+    let addr = tower_session_testkit::serve::serve(
+        axum::Router::new().route_service(svc.path(), svc.clone()),
+    )
+    .await;
+    let (parts, body) = request(addr, Method::GET, svc.path()).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(parts.headers["content-type"], "application/json");
+    assert_eq!(parts.headers["access-control-allow-origin"], "*");
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["issuer"], "https://api.example.com/api/auth");
+    assert_eq!(
+        doc["jwks_uri"],
+        "https://api.example.com/api/auth/jwt/jwks.json"
+    );
+    // the algorithms of the published keys, signing key's first
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "EdDSA"])
+    );
+    let (parts, body) = request(addr, Method::HEAD, svc.path()).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert!(body.is_empty());
+    let (parts, _) = request(addr, Method::POST, svc.path()).await;
+    assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
+    let res = svc
+        .clone()
+        .oneshot(Request::get("/api/auth/other").body(()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    for bad in [
+        "api.example.com",
+        "https://api.example.com/path",
+        "ftp://x",
+        "",
+    ] {
+        assert!(
+            matches!(
+                OpenIdDiscoveryService::builder(bad, keys.clone()).build(),
+                Err(JwksConfigError::ApiDomain(_))
+            ),
+            "{bad}"
+        );
+    }
+    // The JWKS is public too: readable from any origin, as SuperTokens' core serves it.
+    let res = JwksService::new(keys.clone())
+        .oneshot(Request::get("/auth/jwt/jwks.json").body(()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(matches!(
+        OpenIdDiscoveryService::builder("https://a.example", keys)
+            .api_base_path("no-slash")
+            .build(),
+        Err(JwksConfigError::BasePath(_))
+    ));
+}

@@ -51,6 +51,7 @@ async fn verifies_with_no_secret_and_follows_rotation() {
 
     let cooldown = Duration::from_millis(200);
     let remote = RemoteJwks::builder(url(addr))
+        .allow_insecure_http(true)
         .cooldown(cooldown)
         .build()
         .unwrap();
@@ -118,6 +119,7 @@ async fn cooldown_stops_a_flood_of_garbage_kids() {
     let (addr, count) = serve_counted(JwksService::new(issuer.clone())).await;
     let cooldown = Duration::from_millis(500);
     let remote = RemoteJwks::builder(url(addr))
+        .allow_insecure_http(true)
         .cooldown(cooldown)
         .build()
         .unwrap();
@@ -172,6 +174,7 @@ async fn unreachable_jwks_is_keys_unavailable() {
         l.local_addr().unwrap()
     };
     let remote = RemoteJwks::builder(url(unused))
+        .allow_insecure_http(true)
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
@@ -214,6 +217,7 @@ async fn oversize_slow_and_bad_responses() {
 
     let at = |path: &str| {
         RemoteJwks::builder(format!("http://{addr}{path}"))
+            .allow_insecure_http(true)
             .timeout(Duration::from_millis(300))
             .build()
             .unwrap()
@@ -241,6 +245,7 @@ async fn keys_refresh_periodically_in_the_background() {
     let issuer = KeySet::new(SigningKey::generate_ed25519("k1").unwrap());
     let (addr, count) = serve_counted(JwksService::new(issuer.clone())).await;
     let remote = RemoteJwks::builder(url(addr))
+        .allow_insecure_http(true)
         .refresh_interval(Duration::from_secs(1))
         .cooldown(Duration::from_millis(100))
         .build()
@@ -273,29 +278,45 @@ async fn keys_refresh_periodically_in_the_background() {
 
 #[test]
 fn config_is_validated() {
-    for bad in [
-        "https://example.com/jwks.json",
-        "/relative",
-        "not a url",
-        "ftp://x/y",
-    ] {
+    for bad in ["/relative", "not a url", "ftp://x/y"] {
         assert!(
             matches!(RemoteJwks::new(bad), Err(RemoteJwksError::InvalidUrl(_))),
             "{bad}"
         );
     }
+    // plain http only when asked for
+    assert!(matches!(
+        RemoteJwks::new("http://127.0.0.1:1/j"),
+        Err(RemoteJwksError::InsecureUrl(_))
+    ));
+    let err = RemoteJwks::new("http://127.0.0.1:1/j")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("allow_insecure_http"), "{err}");
+    // https with a CA of our own (the system store may be empty on a bare machine)
+    let ca = tower_session_testkit::tls::TestCa::new("config CA");
+    assert!(RemoteJwks::builder("https://example.com/jwks.json")
+        .system_roots(false)
+        .ca_pem(ca.pem())
+        .build()
+        .is_ok());
     assert!(matches!(
         RemoteJwks::builder("http://127.0.0.1:1/j")
+            .allow_insecure_http(true)
             .timeout(Duration::ZERO)
             .build(),
         Err(RemoteJwksError::Config(_))
     ));
     assert!(matches!(
         RemoteJwks::builder("http://127.0.0.1:1/j")
+            .allow_insecure_http(true)
             .max_response_bytes(1)
             .build(),
         Err(RemoteJwksError::Config(_))
     ));
-    let ok = RemoteJwks::new("http://127.0.0.1:1/auth/jwt/jwks.json").unwrap();
+    let ok = RemoteJwks::builder("http://127.0.0.1:1/auth/jwt/jwks.json")
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
     assert!(format!("{ok:?}").contains("127.0.0.1"));
 }

@@ -23,7 +23,10 @@ async fn create_then_verify_on_a_server_with_only_the_public_keys() {
     let auth = auth_server(AuthOptions::default()).await;
 
     // A second API: no secret, no store; keys fetched as a JWKS over HTTP.
-    let jwks = RemoteJwks::new(format!("http://{}/auth/jwt/jwks.json", auth.addr)).expect("jwks");
+    let jwks = RemoteJwks::builder(format!("http://{}/auth/jwt/jwks.json", auth.addr))
+        .allow_insecure_http(true)
+        .build()
+        .expect("jwks");
     let config = SessionConfig::builder(cookie_config())
         .verifier(AccessTokenVerifier::new(jwks))
         .build()

@@ -335,10 +335,15 @@ async fn verify_only_server_verifies_the_auth_servers_tokens() {
     let api2 = SharedSession::builder(".example.test")
         .api_domain(&format!("http://api.example.test:{}", auth_addr.port()))
         .website_domain(&format!("http://www.example.test:{}", auth_addr.port()))
-        .verify_only(&format!(
-            "http://127.0.0.1:{}/auth/jwt/jwks.json",
-            auth_addr.port()
-        ))
+        .verify_only_jwks(
+            tower_session_refresh::jwks::RemoteJwks::builder(format!(
+                "http://127.0.0.1:{}/auth/jwt/jwks.json",
+                auth_addr.port()
+            ))
+            .allow_insecure_http(true)
+            .build()
+            .expect("jwks client"),
+        )
         .build()
         .expect("verify-only server");
     assert!(api2.is_verify_only());
@@ -583,6 +588,11 @@ async fn every_build_error_names_its_option() {
                 .verify_only("http://127.0.0.1:1/auth/jwt/jwks.json"),
         ),
         ("verify_only", base().verify_only("not a url")),
+        // Keys over plain HTTP can be swapped on the path: only by explicit choice.
+        (
+            "verify_only",
+            base().verify_only("http://api.example.test/auth/jwt/jwks.json"),
+        ),
         ("store", base().store(NoKeys(MemoryStore::new()))),
         ("key_rotation", base().key_rotation(Duration::ZERO)),
     ];

@@ -30,8 +30,10 @@ use tower_http::services::ServeDir;
 use tower_session_postgres::{PostgresConfig, PostgresStore};
 use tower_session_redis::{RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
-    token::AccessTokenClaims, AntiCsrf, EffectiveHost, Session, SessionError, SessionTokens,
-    SharedSession, SharedSessionError, SigningKey,
+    jwks::{RemoteJwks, RemoteJwksError},
+    token::AccessTokenClaims,
+    AntiCsrf, EffectiveHost, Session, SessionError, SessionTokens, SharedSession,
+    SharedSessionError, SigningKey,
 };
 
 use crate::args::{flag_error, Args, FlagError, StoreChoice};
@@ -149,7 +151,17 @@ async fn session(args: &Args, port: u16) -> Result<SharedSession, FlagError> {
     }
     if let Some(url) = &args.jwks_url {
         // Verify-only: public keys from the auth server's JWKS, no secret, no store.
-        builder = builder.verify_only(url);
+        // https:// by default; http:// stays for the loopback demo, with one warning logged.
+        let mut jwks =
+            RemoteJwks::builder(url.clone()).allow_insecure_http(url.starts_with("http://"));
+        if let Some(ca) = &args.jwks_ca {
+            jwks = jwks.ca_file(ca);
+        }
+        let jwks = jwks.build().map_err(|e| match e {
+            RemoteJwksError::Ca(_) => flag_error("--jwks-ca", e.to_string()),
+            _ => flag_error("--jwks-url", e.to_string()),
+        })?;
+        builder = builder.verify_only_jwks(jwks);
     } else {
         match &args.store {
             StoreChoice::Memory => {}

@@ -55,6 +55,8 @@ pub(crate) struct Args {
     pub(crate) key_rotation: Duration,
     pub(crate) serve: Vec<String>,
     pub(crate) jwks_url: Option<String>,
+    /// One more trusted CA (PEM) for an `https://` `--jwks-url`.
+    pub(crate) jwks_ca: Option<PathBuf>,
     /// A connection is closed when a request head takes longer than this, or when it has
     /// no request in progress and moved no byte for this long.
     pub(crate) header_timeout: Duration,
@@ -67,7 +69,7 @@ pub(crate) struct Args {
 pub(crate) const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
 [--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
 [--store memory|redis://HOST:PORT[/DB]|postgres://USER@HOST:PORT/DB] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
-[--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL] \
+[--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL] [--jwks-ca FILE] \
 [--header-timeout SECS] [--request-timeout SECS] [--max-connections N]
 note: a Redis without persistence (appendonly yes, appendfsync everysec) loses every session when it restarts";
 
@@ -91,6 +93,7 @@ impl Args {
             key_rotation: Duration::from_secs(604_800),
             serve: HOSTS.iter().map(|h| (*h).to_owned()).collect(),
             jwks_url: None,
+            jwks_ca: None,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
@@ -200,10 +203,25 @@ impl Args {
                 }
                 "--jwks-url" => {
                     let v = value()?;
-                    if !v.starts_with("http://") {
-                        return Err(flag_error(&name, format!("`{v}` must be an http:// URL")));
+                    if !(v.starts_with("https://") || v.starts_with("http://")) {
+                        return Err(flag_error(
+                            &name,
+                            format!(
+                                "`{v}` must be an https:// (or, for loopback tests, http://) URL"
+                            ),
+                        ));
                     }
                     args.jwks_url = Some(v);
+                }
+                "--jwks-ca" => {
+                    let v = PathBuf::from(value()?);
+                    if !v.is_file() {
+                        return Err(flag_error(
+                            &name,
+                            format!("`{}` is not a readable file", v.display()),
+                        ));
+                    }
+                    args.jwks_ca = Some(v);
                 }
                 "--header-timeout" => args.header_timeout = seconds(&name, &value()?)?,
                 "--request-timeout" => args.request_timeout = seconds(&name, &value()?)?,
@@ -228,6 +246,12 @@ impl Args {
             return Err(flag_error(
                 "--serve",
                 "a verify-only process (--jwks-url) issues no tokens, so it cannot serve `api`",
+            ));
+        }
+        if args.jwks_ca.is_some() && args.jwks_url.is_none() {
+            return Err(flag_error(
+                "--jwks-ca",
+                "only applies to an https:// --jwks-url, and none is given",
             ));
         }
         if args.jwks_url.is_some() && args.signing_key.is_some() {

@@ -1,8 +1,18 @@
-//! Publishing public keys as a JWKS ([`JwksService`]), and fetching a remote JWKS for
-//! verify-only API servers (`RemoteJwks`, feature `remote-jwks`).
+//! Publishing public keys as a JWKS ([`JwksService`]) with OpenID discovery
+//! ([`OpenIdDiscoveryService`]), and fetching a remote JWKS over HTTPS for verify-only API
+//! servers (`RemoteJwks`, feature `remote-jwks`).
 
+mod discovery;
 #[cfg(feature = "remote-jwks")]
 mod remote;
+
+pub use discovery::{OpenIdDiscoveryService, OpenIdDiscoveryServiceBuilder};
+
+/// Paths shared by the services and the remote side.
+mod remote_paths {
+    /// The path of the OpenID discovery document under an issuer URL.
+    pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+}
 
 #[cfg(feature = "remote-jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
@@ -38,13 +48,17 @@ pub enum JwksConfigError {
         "invalid api base path {0:?}: it must contain no '?', '#', ';', ',', a backslash, a quote or whitespace"
     )]
     BasePath(String),
+    /// The api domain must be an `http(s)://host[:port]` origin with no path.
+    #[error("invalid api domain {0:?}: expected an origin such as https://api.example.com")]
+    ApiDomain(String),
 }
 
 /// A tower `Service` answering `GET {apiBasePath}/jwt/jwks.json` (SuperTokens' path; default
 /// base `/auth`) with the key set's public keys, `{"keys":[...]}`.
 ///
 /// `content-type: application/json`, `cache-control: max-age=60, must-revalidate` (the
-/// max-age is configurable). `HEAD` is answered too; other methods get 405, other paths 404.
+/// max-age is configurable), `access-control-allow-origin: *` (public keys, fetchable from
+/// any origin, as SuperTokens' core serves them). `HEAD` is answered too; other methods get 405, other paths 404.
 /// HS256 keys are never published. Rotations of the [`KeySet`] show up at once.
 ///
 /// ```
@@ -198,6 +212,10 @@ impl JwksService {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         if method == Method::GET {
             *res.body_mut() = JwksBody::new(body);

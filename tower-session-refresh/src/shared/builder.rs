@@ -13,7 +13,7 @@ use super::error::SharedSessionError;
 use super::layer::{Routes, SdkRoutesLayer, SharedSessionLayer};
 use super::origin::parse_origin;
 use super::{Inner, SharedSession};
-use crate::jwks::JwksService;
+use crate::jwks::{JwksService, OpenIdDiscoveryService};
 use crate::keys::{KeySet, SigningKey};
 use crate::keystore::{KeyStore, ManagedKeys, ManagedKeysConfig};
 use crate::session::{
@@ -45,7 +45,7 @@ pub struct SharedSessionBuilder {
     key_store: Option<Arc<dyn KeyStore>>,
     signing_key: Option<SigningKey>,
     key_rotation: Duration,
-    verify_only: Option<String>,
+    verify_only: Option<VerifySource>,
     sdk_routes: bool,
 }
 
@@ -175,11 +175,26 @@ impl SharedSessionBuilder {
 
     /// Verify-only: an API server that holds no store and no signing key and serves no SDK
     /// route; it verifies access tokens with the keys published at `jwks_url` (the auth
-    /// server's `{apiDomain}{apiBasePath}/jwt/jwks.json`), refetching on an unknown `kid`.
+    /// server's `{apiDomain}{apiBasePath}/jwt/jwks.json`), fetched over `https://` trusting
+    /// the system's roots, refetched on an unknown `kid`. An `http://` URL is refused (anyone
+    /// on the path could hand this server keys); for a private CA, plain HTTP on loopback or
+    /// discovery from the issuer URL, build a [`RemoteJwks`](crate::jwks::RemoteJwks) and
+    /// give it to [`verify_only_jwks`](Self::verify_only_jwks).
     #[cfg(feature = "remote-jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
     pub fn verify_only(mut self, jwks_url: &str) -> Self {
-        self.verify_only = Some(jwks_url.to_owned());
+        self.verify_only = Some(VerifySource::Url(jwks_url.to_owned()));
+        self
+    }
+
+    /// Verify-only with a JWKS client configured by hand, e.g.
+    /// `RemoteJwks::builder(url).ca_file("ca.pem").build()?` or
+    /// `RemoteJwks::discover("https://api.example.com/auth").await?` (the issuer URL, as
+    /// the auth server's `/.well-known/openid-configuration` names it).
+    #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+    pub fn verify_only_jwks(mut self, jwks: crate::jwks::RemoteJwks) -> Self {
+        self.verify_only = Some(VerifySource::Jwks(jwks));
         self
     }
 
@@ -340,16 +355,22 @@ impl SharedSessionBuilder {
                 let as_store = |e: SessionConfigError| err("store", e);
                 let manager = SessionManager::new(config.clone()).map_err(as_store)?;
                 let routes = if self.sdk_routes {
-                    let jwks = JwksService::builder(keys)
+                    let jwks = JwksService::builder(keys.clone())
                         .api_base_path(base.clone())
                         .build()
                         .map_err(|e| err("api_base_path", e))?;
+                    // Issuer = api domain + base path, as supertokens-node's OpenID recipe.
+                    let discovery = OpenIdDiscoveryService::builder(api.origin.clone(), keys)
+                        .api_base_path(base.clone())
+                        .build()
+                        .map_err(|e| err("api_domain", e))?;
                     Some(Arc::new(Routes {
                         api_host: api.host.clone(),
                         jwks_hosts,
                         refresh: RefreshService::new(config.clone()).map_err(as_store)?,
                         signout: SignOutService::new(config.clone()).map_err(as_store)?,
                         jwks,
+                        discovery,
                     }))
                 } else {
                     None
@@ -391,16 +412,41 @@ impl SharedSessionBuilder {
     }
 }
 
-/// The verifier of a verify-only server: keys from the auth server's JWKS. One function,
-/// so that the JWKS client (plain HTTP today) can be swapped in one place.
+/// Where a verify-only server takes its keys from.
+#[derive(Clone)]
+enum VerifySource {
+    /// A JWKS URL: `https://`, system roots.
+    #[cfg_attr(not(feature = "remote-jwks"), allow(dead_code))]
+    Url(String),
+    /// A client the user configured.
+    #[cfg(feature = "remote-jwks")]
+    Jwks(crate::jwks::RemoteJwks),
+}
+
+impl fmt::Debug for VerifySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Url(url) => f.debug_tuple("Url").field(url).finish(),
+            #[cfg(feature = "remote-jwks")]
+            Self::Jwks(jwks) => f.debug_tuple("Jwks").field(jwks).finish(),
+        }
+    }
+}
+
+/// The verifier of a verify-only server: keys from the auth server's JWKS.
 #[cfg(feature = "remote-jwks")]
-fn remote_verifier(url: &str) -> Result<AccessTokenVerifier, String> {
-    let jwks = crate::jwks::RemoteJwks::new(url.to_owned()).map_err(|e| e.to_string())?;
+fn remote_verifier(source: &VerifySource) -> Result<AccessTokenVerifier, String> {
+    let jwks = match source {
+        VerifySource::Url(url) => crate::jwks::RemoteJwks::builder(url.clone())
+            .build()
+            .map_err(|e| e.to_string())?,
+        VerifySource::Jwks(jwks) => jwks.clone(),
+    };
     Ok(AccessTokenVerifier::new(jwks))
 }
 
 #[cfg(not(feature = "remote-jwks"))]
-fn remote_verifier(_url: &str) -> Result<AccessTokenVerifier, String> {
+fn remote_verifier(_source: &VerifySource) -> Result<AccessTokenVerifier, String> {
     // `verify_only` exists only with the feature; nothing can set the URL without it.
     Err("needs the `remote-jwks` feature".to_owned())
 }

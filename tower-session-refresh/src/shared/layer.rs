@@ -20,7 +20,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 use tower_session_cookie::{SessionCookie, SessionCookieLayer};
 
-use crate::jwks::JwksService;
+use crate::jwks::{JwksService, OpenIdDiscoveryService};
 use crate::session::{JsonBody, RefreshService, SignOutService};
 
 /// The service [`SharedSessionLayer`] makes: host guard, CORS, origin guard, cookie layer
@@ -75,6 +75,8 @@ pub(crate) struct Routes {
     pub(crate) refresh: RefreshService,
     pub(crate) signout: SignOutService,
     pub(crate) jwks: JwksService,
+    /// `{base}/.well-known/openid-configuration`, where the JWKS is answered.
+    pub(crate) discovery: OpenIdDiscoveryService,
 }
 
 /// The layer of [`SdkRoutes`] (inside [`SharedSessionLayer`]); without routes (a
@@ -131,6 +133,7 @@ enum Route {
     Refresh,
     SignOut,
     Jwks,
+    Discovery,
 }
 
 impl Routes {
@@ -143,13 +146,19 @@ impl Routes {
             Route::SignOut
         } else if path == self.jwks.path() {
             Route::Jwks
+        } else if path == self.discovery.path() {
+            Route::Discovery
         } else {
             return None;
         };
         let host = request.extensions().get::<EffectiveHost>()?.as_str();
         let on_api = host == self.api_host;
         match which {
-            Route::Jwks if on_api || self.jwks_hosts.iter().any(|h| h == host) => Some(which),
+            Route::Jwks | Route::Discovery
+                if on_api || self.jwks_hosts.iter().any(|h| h == host) =>
+            {
+                Some(which)
+            }
             Route::Refresh | Route::SignOut if on_api => Some(which),
             _ => None,
         }
@@ -181,18 +190,25 @@ where
             None => SdkFuture::inner(self.inner.call(request)),
             Some(Route::Refresh) => SdkFuture::json(routes.refresh.clone().call(request)),
             Some(Route::SignOut) => SdkFuture::json(routes.signout.clone().call(request)),
-            Some(Route::Jwks) => {
-                // `JwksService` answers at once (a ready future and a one-frame body).
-                match poll_now(routes.jwks.clone().call(request)) {
-                    Some(Ok(response)) => {
-                        let (parts, body) = response.into_parts();
-                        SdkFuture::ready(parts, body_bytes(body))
-                    }
-                    Some(Err(never)) => match never {},
-                    None => unreachable_pending(),
-                }
-            }
+            // Both answer at once (a ready future and a one-frame body).
+            Some(Route::Jwks) => ready_now(routes.jwks.clone().call(request)),
+            Some(Route::Discovery) => ready_now(routes.discovery.clone().call(request)),
         }
+    }
+}
+
+/// The answer of `JwksService` or `OpenIdDiscoveryService`, whose futures are ready.
+fn ready_now<F, Fut>(call: Fut) -> SdkFuture<F>
+where
+    Fut: Future<Output = Result<Response<crate::jwks::JwksBody>, Infallible>>,
+{
+    match poll_now(call) {
+        Some(Ok(response)) => {
+            let (parts, body) = response.into_parts();
+            SdkFuture::ready(parts, body_bytes(body))
+        }
+        Some(Err(never)) => match never {},
+        None => unreachable_pending(),
     }
 }
 
