@@ -160,6 +160,39 @@ async fn seed_stack_header_mode_sign_in_api2_refresh_sign_out() {
     let jwks = send(addr, Method::GET, api, "/auth/jwt/jwks.json", &[], "").await;
     assert_eq!(jwks.status, StatusCode::OK);
     assert!(jwks.body.contains("\"keys\""), "{}", jwks.body);
+    // OpenID discovery beside it: issuer = api domain + base path, and where the JWKS is.
+    let discovery = send(
+        addr,
+        Method::GET,
+        api,
+        "/auth/.well-known/openid-configuration",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(discovery.status, StatusCode::OK, "{}", discovery.body);
+    let doc: serde_json::Value = serde_json::from_str(&discovery.body).expect("json");
+    let issuer = doc["issuer"].as_str().expect("issuer");
+    assert!(issuer.ends_with("/auth"), "{doc}");
+    assert_eq!(
+        doc["jwks_uri"].as_str(),
+        Some(format!("{issuer}/jwt/jwks.json").as_str()),
+        "{doc}"
+    );
+    let not_here = send(
+        addr,
+        Method::GET,
+        api2,
+        "/auth/.well-known/openid-configuration",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        not_here.status,
+        StatusCode::NOT_FOUND,
+        "only on the API domain"
+    );
 
     // Sign out: revoked, tokens cleared; the refresh token is dead.
     let out = send(
