@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod claims;
 pub mod jwks;
 pub mod keys;
 pub mod keystore;

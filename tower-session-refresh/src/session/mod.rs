@@ -82,8 +82,10 @@ mod body;
 mod config;
 pub mod cors;
 mod error;
+mod hooks;
 mod issue;
 mod manager;
+mod payload;
 mod refresh;
 mod require;
 mod signout;
@@ -104,6 +106,8 @@ pub use config::{
     MAX_ACCESS_TOKEN_LIFETIME,
 };
 pub use error::{ClaimValidationError, SessionError};
+pub(crate) use hooks::Hooks;
+pub use hooks::RefreshInfo;
 pub use manager::SessionManager;
 pub use refresh::RefreshService;
 pub use require::{ClaimValidator, RequireSession, RequireSessionLayer, ResponseFuture};
