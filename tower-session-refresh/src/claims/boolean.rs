@@ -16,7 +16,7 @@ use super::{
 /// use tower_session_refresh::claims::BooleanClaim;
 ///
 /// let verified = BooleanClaim::new("st-ev", |_input| async { Ok(Some(false)) });
-/// let reason = verified.is_true().validate(&serde_json::Map::new()).unwrap_err();
+/// let reason = verified.is_true().validate(&serde_json::Map::new()).expect_err("fails");
 /// assert_eq!(reason, serde_json::json!({"message": "value does not exist", "expectedValue": true}));
 /// ```
 #[derive(Clone, Debug)]

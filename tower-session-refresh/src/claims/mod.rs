@@ -24,7 +24,7 @@
 //! email_verified.add_to_payload(&mut payload, true);
 //! assert_eq!(payload["st-ev"]["v"], true);
 //! assert!(email_verified.is_true().validate(&payload).is_ok());
-//! let reason = email_verified.is_false().validate(&payload).unwrap_err();
+//! let reason = email_verified.is_false().validate(&payload).expect_err("fails");
 //! assert_eq!(reason, serde_json::json!({"message": "wrong value", "expectedValue": false, "actualValue": true}));
 //! ```
 
@@ -493,25 +493,25 @@ mod tests {
         let p = payload(json!(["a", "b"]), now_ms());
         assert!(claim.includes("a".into()).validate(&p).is_ok());
         assert_eq!(
-            claim.includes("c".into()).validate(&p).unwrap_err(),
+            claim.includes("c".into()).validate(&p).expect_err("fails"),
             json!({"message":"wrong value","expectedToInclude":"c","actualValue":["a","b"]})
         );
         assert_eq!(
-            claim.excludes("a".into()).validate(&p).unwrap_err(),
+            claim.excludes("a".into()).validate(&p).expect_err("fails"),
             json!({"message":"wrong value","expectedToNotInclude":"a","actualValue":["a","b"]})
         );
         assert_eq!(
             claim
                 .includes_any(vec!["x".into()])
                 .validate(&p)
-                .unwrap_err(),
+                .expect_err("fails"),
             json!({"message":"wrong value","expectedToIncludeAtLeastOneOf":["x"],"actualValue":["a","b"]})
         );
         assert_eq!(
             claim
                 .includes_any(vec!["x".into()])
                 .validate(&Map::new())
-                .unwrap_err(),
+                .expect_err("fails"),
             json!({"message":"value does not exist","expectedToNotInclude":["x"]})
         );
         assert!(claim
@@ -531,7 +531,7 @@ mod tests {
             .includes("a".into())
             .with_max_age(Duration::from_secs(5));
         assert!(v.should_refetch(&old));
-        let r = v.validate(&old).unwrap_err();
+        let r = v.validate(&old).expect_err("fails");
         assert_eq!(r["message"], "expired");
         assert_eq!(r["maxAgeInSeconds"], 5);
         assert!(r["ageInSeconds"].as_f64().unwrap_or(0.0) >= 10.5);

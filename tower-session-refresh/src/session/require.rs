@@ -389,10 +389,8 @@ impl Shared {
             }
         }
         let mut errors = validated.errors;
-        if let Err(rejection) = self.validate(&session) {
-            if let Rejection::InvalidClaims(mut more) = rejection {
-                errors.append(&mut more);
-            }
+        if let Err(Rejection::InvalidClaims(mut more)) = self.validate(&session) {
+            errors.append(&mut more);
         }
         if errors.is_empty() {
             Ok(session)
