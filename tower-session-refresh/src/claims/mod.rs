@@ -283,58 +283,72 @@ impl SessionClaimValidator {
 
     /// node's `shouldRefetch`: no value yet, or (with a max age) `t` older than it.
     pub fn should_refetch(&self, payload: &Map<String, Value>) -> bool {
-        self.should_refetch_at(payload, now_ms())
-    }
-
-    pub(crate) fn should_refetch_at(&self, payload: &Map<String, Value>, now: u64) -> bool {
-        match &self.kind {
-            Kind::Custom { refetch, .. } => {
-                self.claim.is_some() && refetch.as_ref().is_some_and(|f| f(payload))
-            }
-            Kind::Builtin { max_age_secs, .. } => {
-                if self.claim.is_none() {
-                    return false;
-                }
-                if value_from_payload(payload, &self.key).is_none() {
-                    return true;
-                }
-                match max_age_secs {
-                    Some(max) => last_refetch_time(payload, &self.key)
-                        .is_none_or(|t| t < now.saturating_sub(max.saturating_mul(1000))),
-                    None => false,
-                }
-            }
-        }
+        matches!(
+            self.evaluate(payload, &mut LazyNow::default(), true),
+            Eval::Refetch
+        )
     }
 
     /// Validates the payload: `Err(reason)` with node's reason object.
     pub fn validate(&self, payload: &Map<String, Value>) -> Result<(), Value> {
-        self.validate_at(payload, now_ms())
+        match self.evaluate(payload, &mut LazyNow::default(), false) {
+            Eval::Invalid(reason) => Err(reason),
+            Eval::Valid | Eval::Refetch => Ok(()),
+        }
     }
 
-    pub(crate) fn validate_at(&self, payload: &Map<String, Value>, now: u64) -> Result<(), Value> {
+    /// One pass over the payload: with `refetch`, [`Eval::Refetch`] when node's
+    /// `shouldRefetch` is true; else node's `validate`. The clock is read only for a max age.
+    pub(crate) fn evaluate(
+        &self,
+        payload: &Map<String, Value>,
+        now: &mut LazyNow,
+        refetch: bool,
+    ) -> Eval {
+        let refetch = refetch && self.claim.is_some();
         let (check, max_age_secs) = match &self.kind {
-            Kind::Custom { check, .. } => return check(payload),
+            Kind::Custom {
+                check,
+                refetch: rule,
+            } => {
+                if refetch && rule.as_ref().is_some_and(|f| f(payload)) {
+                    return Eval::Refetch;
+                }
+                return match check(payload) {
+                    Ok(()) => Eval::Valid,
+                    Err(reason) => Eval::Invalid(reason),
+                };
+            }
             Kind::Builtin {
                 check,
                 max_age_secs,
             } => (check, *max_age_secs),
         };
-        let Some(actual) = value_from_payload(payload, &self.key) else {
+        let entry = payload.get(&self.key);
+        let Some(actual) = entry.and_then(|e| e.get("v")).filter(|v| !v.is_null()) else {
+            if refetch {
+                return Eval::Refetch;
+            }
             // node's `actualValue: undefined` is dropped by JSON.stringify.
             let mut reason = reason("value does not exist");
             let (name, expected) = check.expected();
             reason.insert(name.to_owned(), expected);
-            return Err(Value::Object(reason));
+            return Eval::Invalid(Value::Object(reason));
         };
         if let Some(max) = max_age_secs {
-            let t = last_refetch_time(payload, &self.key).unwrap_or(0);
-            let age = now.saturating_sub(t) as f64 / 1000.0;
+            let t = entry
+                .and_then(|e| e.get("t"))
+                .and_then(|t| t.as_u64().or_else(|| t.as_f64().map(|f| f as u64)));
+            let now = now.get();
+            if refetch && t.is_none_or(|t| t < now.saturating_sub(max.saturating_mul(1000))) {
+                return Eval::Refetch;
+            }
+            let age = now.saturating_sub(t.unwrap_or(0)) as f64 / 1000.0;
             if age > max as f64 {
                 let mut reason = reason("expired");
                 reason.insert("ageInSeconds".to_owned(), number(age));
                 reason.insert("maxAgeInSeconds".to_owned(), Value::from(max));
-                return Err(Value::Object(reason));
+                return Eval::Invalid(Value::Object(reason));
             }
         }
         let items = actual.as_array().map(Vec::as_slice).unwrap_or(&[]);
@@ -347,13 +361,30 @@ impl SessionClaimValidator {
             Check::ExcludesAll(vals) => vals.iter().all(|v| !items.contains(v)),
         };
         if ok {
-            return Ok(());
+            return Eval::Valid;
         }
         let mut reason = reason("wrong value");
         let (name, expected) = check.wrong_value_expected();
         reason.insert(name.to_owned(), expected);
         reason.insert("actualValue".to_owned(), actual.clone());
-        Err(Value::Object(reason))
+        Eval::Invalid(Value::Object(reason))
+    }
+}
+
+/// What [`SessionClaimValidator::evaluate`] found.
+pub(crate) enum Eval {
+    Valid,
+    Invalid(Value),
+    Refetch,
+}
+
+/// The clock, read at most once per check.
+#[derive(Default)]
+pub(crate) struct LazyNow(Option<u64>);
+
+impl LazyNow {
+    fn get(&mut self) -> u64 {
+        *self.0.get_or_insert_with(now_ms)
     }
 }
 
@@ -404,16 +435,24 @@ pub(crate) struct Validated {
     pub(crate) errors: Vec<ClaimValidationError>,
 }
 
-/// Whether any validator wants a refetch of the payload.
-pub(crate) fn any_refetch(
+/// The synchronous check of a request: `None` when some validator wants a refetch (then
+/// [`refetch_and_validate`] runs), else the failures (empty: valid).
+pub(crate) fn quick_check(
     validators: &[SessionClaimValidator],
     payload: &Map<String, Value>,
-) -> bool {
-    if validators.is_empty() {
-        return false;
+) -> Option<Vec<ClaimValidationError>> {
+    let mut errors = Vec::new();
+    let mut now = LazyNow::default();
+    for validator in validators {
+        match validator.evaluate(payload, &mut now, true) {
+            Eval::Valid => {}
+            Eval::Refetch => return None,
+            Eval::Invalid(reason) => {
+                errors.push(ClaimValidationError::new(validator.id.clone(), reason))
+            }
+        }
     }
-    let now = now_ms();
-    validators.iter().any(|v| v.should_refetch_at(payload, now))
+    Some(errors)
 }
 
 /// Validates without refetching.
@@ -422,12 +461,9 @@ pub(crate) fn validate_all(
     payload: &Map<String, Value>,
 ) -> Vec<ClaimValidationError> {
     let mut errors = Vec::new();
-    if validators.is_empty() {
-        return errors;
-    }
-    let now = now_ms();
+    let mut now = LazyNow::default();
     for validator in validators {
-        if let Err(reason) = validator.validate_at(payload, now) {
+        if let Eval::Invalid(reason) = validator.evaluate(payload, &mut now, false) {
             errors.push(ClaimValidationError::new(validator.id.clone(), reason));
         }
     }

@@ -341,11 +341,6 @@ impl Shared {
         }
     }
 
-    /// Whether a claim validator wants a refetch (then the check goes async).
-    fn needs_refetch(&self, session: &Session) -> bool {
-        claims::any_refetch(self.claim_validators(), session.payload())
-    }
-
     /// node's `validateClaims` with refetching: refetched values go into a new access
     /// token in this response (when this server can issue one), then every validator runs.
     async fn refetch_and_validate(
@@ -399,22 +394,25 @@ impl Shared {
         }
     }
 
-    /// The synchronous check: the configured [`ClaimValidator`]s and the claim validators
-    /// (no refetch needed).
-    fn validate_all(&self, session: &Session) -> Result<(), Rejection> {
+    /// The synchronous check: the claim validators (unless one wants a refetch: `None`)
+    /// and the configured [`ClaimValidator`]s.
+    fn quick_check(&self, session: &Session) -> Option<Result<(), Rejection>> {
         let validators = self.claim_validators();
-        if validators.is_empty() {
-            return self.validate(session);
+        let mut errors = if validators.is_empty() {
+            Vec::new()
+        } else {
+            claims::quick_check(validators, session.payload())?
+        };
+        if !self.validators.is_empty() {
+            if let Err(Rejection::InvalidClaims(mut more)) = self.validate(session) {
+                errors.append(&mut more);
+            }
         }
-        let mut errors = claims::validate_all(validators, session.payload());
-        if let Err(Rejection::InvalidClaims(mut more)) = self.validate(session) {
-            errors.append(&mut more);
-        }
-        if errors.is_empty() {
+        Some(if errors.is_empty() {
             Ok(())
         } else {
             Err(Rejection::InvalidClaims(errors))
-        }
+        })
     }
 
     fn validate(&self, session: &Session) -> Result<(), Rejection> {
@@ -492,35 +490,36 @@ where
                 request.extensions_mut().insert(SessionChecked);
                 ResponseFuture::inner(self.inner.call(request), self.private(false))
             }
-            Checked::Done(Ok(session)) if self.shared.needs_refetch(&session) => {
-                let session = session.with_config(&self.shared.config);
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                let shared = self.shared.clone();
-                ResponseFuture::checking(Box::pin(async move {
-                    match shared
-                        .refetch_and_validate(session, request.headers())
-                        .await
-                    {
-                        Ok(session) => {
-                            request.extensions_mut().insert(session);
-                            inner.call(request).await.map(|mut response| {
-                                shared.private.apply(response.headers_mut(), true);
-                                response.map(SessionBody::new)
-                            })
-                        }
-                        Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
-                    }
-                }))
-            }
-            Checked::Done(Ok(session)) => match self.shared.validate_all(&session) {
-                Ok(()) => {
+            Checked::Done(Ok(session)) => match self.shared.quick_check(&session) {
+                Some(Ok(())) => {
                     let session = session.with_config(&self.shared.config);
                     request.extensions_mut().insert(session);
                     ResponseFuture::inner(self.inner.call(request), self.private(true))
                 }
-                Err(rejection) => {
+                Some(Err(rejection)) => {
                     ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
+                }
+                None => {
+                    // A claim validator wants a refetch: async, like a store lookup.
+                    let session = session.with_config(&self.shared.config);
+                    let clone = self.inner.clone();
+                    let mut inner = std::mem::replace(&mut self.inner, clone);
+                    let shared = self.shared.clone();
+                    ResponseFuture::checking(Box::pin(async move {
+                        match shared
+                            .refetch_and_validate(session, request.headers())
+                            .await
+                        {
+                            Ok(session) => {
+                                request.extensions_mut().insert(session);
+                                inner.call(request).await.map(|mut response| {
+                                    shared.private.apply(response.headers_mut(), true);
+                                    response.map(SessionBody::new)
+                                })
+                            }
+                            Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
+                        }
+                    }))
                 }
             },
             Checked::Done(Err(rejection)) => {
@@ -535,12 +534,13 @@ where
                     let result = match check.await {
                         Ok(session) => {
                             let session = session.with_config(&shared.config);
-                            if shared.needs_refetch(&session) {
-                                shared
-                                    .refetch_and_validate(session, request.headers())
-                                    .await
-                            } else {
-                                shared.validate_all(&session).map(|()| session)
+                            match shared.quick_check(&session) {
+                                Some(result) => result.map(|()| session),
+                                None => {
+                                    shared
+                                        .refetch_and_validate(session, request.headers())
+                                        .await
+                                }
                             }
                         }
                         Err(rejection) => Err(rejection),
