@@ -16,6 +16,28 @@
 //! Before validating, every validator whose `should_refetch` is true has its claim fetched
 //! again, and the new access token (and `front-token`) goes out with the response.
 //!
+//! # Differences from supertokens-node 24 kept on purpose
+//!
+//! - Values are compared as JSON values: `1` and `1.0` differ (JavaScript's `===` takes
+//!   them as equal), and an object in an array claim matches an equal object (node compares
+//!   objects by reference, so never).
+//! - `{"v": null}` counts as no value (JSON has no `undefined`): it is refetched, and
+//!   fails with `value does not exist`.
+//! - A max age is whole seconds (a `Duration` is truncated); `ageInSeconds` is the age in
+//!   ms / 1000, written as an integer when whole, as `JSON.stringify` does.
+//! - The keys of a reason object are in `serde_json`'s order (sorted unless the
+//!   `preserve_order` feature is on), not node's insertion order; the JSON is the same.
+//!   node's quirk is kept: `includesAny` on a missing value reports `expectedToNotInclude`.
+//! - A fetch error answers 503 (nothing cleared) where node's thrown error becomes a 500.
+//! - Custom validators ([`SessionClaimValidator::custom`]) are synchronous on the payload.
+//! - `override_global_claim_validators` runs once, when the layer is built (node calls it
+//!   per request with the session).
+//! - On a verify-only server (no signing key), a refetched value is validated but no new
+//!   access token is issued; the next refresh on the auth server fetches nothing either,
+//!   so register claims on the auth server and refetch there.
+//! - `merge_into_access_token_payload` refuses a protected claim name in the update
+//!   (`SessionError::ProtectedClaim`, 400) instead of passing it on to the core.
+//!
 //! ```
 //! use tower_session_refresh::claims::BooleanClaim;
 //!
