@@ -399,6 +399,14 @@ impl OwnCluster {
     }
 }
 
+impl std::fmt::Debug for OwnCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnCluster")
+            .field("live_ports", &self.live_ports())
+            .finish()
+    }
+}
+
 impl Drop for OwnCluster {
     fn drop(&mut self) {
         for node in &mut self.nodes {
