@@ -7,6 +7,8 @@
 # Usage: benches/scripts/refresh.sh      DURATION=5 REDIS=redis://127.0.0.1:6379 (REDIS= to skip)
 #        POSTGRES=postgres://postgres@127.0.0.1:5432/test (POSTGRES= to skip)
 #        LIVE="0 10000" (other live sessions signed in before each run)
+#        CLUSTER=1 (CLUSTER= to skip): a Redis Cluster (3 masters + 3 replicas) each run
+#        starts on loopback itself, with WAIT 1 100 after every write and without
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -18,6 +20,7 @@ BIN="$TARGET"/release/refresh_load
 stores=(memory)
 [ -n "$REDIS" ] && stores+=("$REDIS")
 [ -n "$POSTGRES" ] && stores+=("$POSTGRES")
+[ -n "${CLUSTER-1}" ] && stores+=(cluster cluster-nowait)
 echo "refresh_load, EdDSA keys, $SECONDS_PER_RUN s per run, $(nproc) vCPU, $(date -u '+%F %H:%M UTC')"
 for store in "${stores[@]}"; do
   for clients in 1 16; do

@@ -286,6 +286,10 @@ pub enum StoreBackend {
     /// `PostgresStore` (crate `tower-session-postgres`) in a database of the run's own on
     /// the server of this URL.
     Postgres(String),
+    /// `RedisStore::cluster` on a Redis Cluster (3 masters + 3 replicas) the run starts
+    /// itself on loopback (`tower_session_testkit::redis::OwnCluster`), with the default
+    /// `WAIT 1 100` after every write (`true`) or without (`false`).
+    Cluster(bool),
 }
 
 impl StoreBackend {
@@ -295,8 +299,10 @@ impl StoreBackend {
             "memory" => Ok(StoreBackend::Memory),
             url if url.starts_with("redis://") => Ok(StoreBackend::Redis(url.to_owned())),
             url if url.starts_with("postgres://") => Ok(StoreBackend::Postgres(url.to_owned())),
+            "cluster" => Ok(StoreBackend::Cluster(true)),
+            "cluster-nowait" => Ok(StoreBackend::Cluster(false)),
             other => Err(format!(
-                "unknown store {other:?}: memory, redis://HOST:PORT or postgres://USER@HOST:PORT/DB"
+                "unknown store {other:?}: memory, redis://HOST:PORT, postgres://USER@HOST:PORT/DB, cluster or cluster-nowait"
             )),
         }
     }
@@ -307,6 +313,8 @@ impl StoreBackend {
             StoreBackend::Memory => "memory",
             StoreBackend::Redis(_) => "redis",
             StoreBackend::Postgres(_) => "postgres",
+            StoreBackend::Cluster(true) => "redis-cluster-wait",
+            StoreBackend::Cluster(false) => "redis-cluster-nowait",
         }
     }
 
@@ -315,7 +323,7 @@ impl StoreBackend {
         &self,
     ) -> Result<Option<std::collections::BTreeMap<String, u64>>, String> {
         match self {
-            StoreBackend::Memory | StoreBackend::Postgres(_) => Ok(None),
+            StoreBackend::Memory | StoreBackend::Postgres(_) | StoreBackend::Cluster(_) => Ok(None),
             StoreBackend::Redis(url) => crate::redis_util::command_stats(url).await.map(Some),
         }
     }
@@ -323,7 +331,11 @@ impl StoreBackend {
 
 /// Deletes what a run left in its store.
 #[derive(Debug)]
-pub struct Cleanup(Option<(String, String)>, Option<(String, String)>);
+pub struct Cleanup(
+    Option<(String, String)>,
+    Option<(String, String)>,
+    Option<tower_session_testkit::redis::OwnCluster>,
+);
 
 impl Cleanup {
     /// Deletes the run's Redis keys (by its unique prefix) or drops its PostgreSQL
@@ -339,6 +351,8 @@ impl Cleanup {
                 eprintln!("dropping database {db} failed: {e}");
             }
         }
+        // Kills the run's own cluster (and removes its directory).
+        drop(self.2);
     }
 
     /// The run's Redis (URL, key prefix), if any.
@@ -365,19 +379,40 @@ pub async fn session_config_with(
         .verifier(verifier(keys.clone(), cached))
         .keys(keys);
     let (builder, cleanup) = match backend {
-        StoreBackend::Memory => (builder.store(MemoryStore::new()), Cleanup(None, None)),
+        StoreBackend::Memory => (builder.store(MemoryStore::new()), Cleanup(None, None, None)),
         StoreBackend::Redis(url) => {
             let prefix = format!("bench-{}-{}:", std::process::id(), now_secs());
             let store = crate::redis_util::store(url, &prefix).await?;
             (
                 builder.store(store),
-                Cleanup(Some((url.clone(), prefix)), None),
+                Cleanup(Some((url.clone(), prefix)), None, None),
             )
         }
         StoreBackend::Postgres(url) => {
             let db = format!("tsr_bench_{}_{}", std::process::id(), now_secs());
             let store = crate::postgres_util::store(url, &db).await?;
-            (builder.store(store), Cleanup(None, Some((url.clone(), db))))
+            (
+                builder.store(store),
+                Cleanup(None, Some((url.clone(), db)), None),
+            )
+        }
+        StoreBackend::Cluster(wait) => {
+            let cluster =
+                tokio::task::spawn_blocking(tower_session_testkit::redis::OwnCluster::start)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            let config = tower_session_redis::RedisStoreConfig {
+                wait_for_replicas: if *wait {
+                    tower_session_redis::WaitForReplicas::Auto
+                } else {
+                    tower_session_redis::WaitForReplicas::Never
+                },
+                ..tower_session_redis::RedisStoreConfig::new("bench:")
+            };
+            let store = tower_session_redis::RedisStore::connect_cluster(cluster.urls(), config)
+                .await
+                .map_err(|e| e.to_string())?;
+            (builder.store(store), Cleanup(None, None, Some(cluster)))
         }
     };
     Ok((builder.build().map_err(|e| e.to_string())?, cleanup))

@@ -4,13 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
 use ::redis::{RedisError, Script};
 
 use tower_session_refresh::keystore::{KeyStore, KeyStoreFuture, StoredKeySet};
 use tower_session_refresh::store::{StoreError, StoreErrorKind};
 
-use crate::connection::{store_error, LazyConnection};
+use crate::connection::{store_error, Connection, LazyConnection, ReplicaWait, Target};
+use crate::WaitForReplicas;
 
 /// Compare-and-set on the hash's `version` field ("" = the hash must not exist).
 const PUT_IF_VERSION: &str = r"
@@ -30,6 +30,12 @@ pub struct RedisKeyStoreConfig {
     pub response_timeout: Duration,
     /// How long connecting may take (default 1 s).
     pub connection_timeout: Duration,
+    /// Whether a written key set waits for replicas (`WAIT`); default
+    /// [`WaitForReplicas::Auto`]: on for a cluster, off for a single node. A key set lost
+    /// with its master is not a sign-out (the processes still hold it, and write it again
+    /// at the next rotation), but a lost rotation makes processes disagree on the newest
+    /// key until then.
+    pub wait_for_replicas: WaitForReplicas,
 }
 
 impl Default for RedisKeyStoreConfig {
@@ -38,6 +44,7 @@ impl Default for RedisKeyStoreConfig {
             prefix: "tsr:".to_owned(),
             response_timeout: Duration::from_millis(500),
             connection_timeout: Duration::from_secs(1),
+            wait_for_replicas: WaitForReplicas::Auto,
         }
     }
 }
@@ -70,6 +77,7 @@ struct Inner {
     config: RedisKeyStoreConfig,
     key: String,
     put: Script,
+    wait: Option<ReplicaWait>,
 }
 
 impl fmt::Debug for RedisKeyStore {
@@ -85,8 +93,31 @@ impl RedisKeyStore {
     /// A store for the Redis at `url` (`redis://[user:password@]host:port[/db]`) that
     /// connects on first use. Fails only for an invalid URL or prefix.
     pub fn new(url: &str, config: RedisKeyStoreConfig) -> Result<Self, StoreError> {
+        Self::with_target(Target::single(url)?, config)
+    }
+
+    /// A store on the Redis Cluster reached through the seed `nodes`
+    /// (`redis://host:port` each), connecting on first use. The key set is one key, so
+    /// one slot.
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster<I, S>(nodes: I, config: RedisKeyStoreConfig) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let target = Target::cluster(nodes, config.response_timeout, config.connection_timeout)?;
+        Self::with_target(target, config)
+    }
+
+    pub(crate) fn with_target(
+        target: Target,
+        config: RedisKeyStoreConfig,
+    ) -> Result<Self, StoreError> {
+        config.wait_for_replicas.check(config.response_timeout)?;
+        let wait = config.wait_for_replicas.resolve(target.is_cluster());
         let connection = LazyConnection::open(
-            url,
+            target,
             &config.prefix,
             config.response_timeout,
             config.connection_timeout,
@@ -98,6 +129,7 @@ impl RedisKeyStore {
                 key: format!("{}keys", config.prefix),
                 config,
                 put: Script::new(PUT_IF_VERSION),
+                wait,
             }),
         })
     }
@@ -107,7 +139,7 @@ impl RedisKeyStore {
         &self.inner.key
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    async fn connection(&self) -> Result<Connection, StoreError> {
         self.inner.connection.get().await
     }
 
@@ -164,6 +196,20 @@ impl RedisKeyStore {
                     .invoke_async(&mut connection),
             )
             .await?;
+        if written == 1 {
+            if let Some(wait) = self.inner.wait {
+                let acknowledged = self
+                    .run(connection.wait_replicas(&self.inner.key, wait))
+                    .await?;
+                if acknowledged < i64::from(wait.replicas) {
+                    tracing::warn!(
+                        acknowledged,
+                        wanted = wait.replicas,
+                        "key set written with fewer replicas than configured"
+                    );
+                }
+            }
+        }
         Ok(written == 1)
     }
 }

@@ -11,6 +11,10 @@
 //! * [`RedisKeyStore`] implements `tower_session_refresh::keystore::KeyStore`, so
 //!   `ManagedKeys` can rotate one signing key set for every auth process.
 //!
+//! * With the feature `cluster`, `RedisStore::cluster` and `RedisKeyStore::cluster` speak
+//!   to a Redis Cluster behind the same API, and every acknowledged write waits for a
+//!   replica (`WAIT`, see [`WaitForReplicas`]) so that a failover signs nobody out.
+//!
 //! Both connect lazily and reconnect: a Redis that is down answers [`StoreError`]s (the
 //! server's 503, with nothing cleared) until it is back, and access tokens keep verifying
 //! without it.
@@ -52,5 +56,6 @@ mod connection;
 mod keystore;
 mod store;
 
+pub use connection::ReplicaWait;
 pub use keystore::{RedisKeyStore, RedisKeyStoreConfig};
-pub use store::{RedisStore, RedisStoreConfig};
+pub use store::{RedisStore, RedisStoreConfig, WaitForReplicas};

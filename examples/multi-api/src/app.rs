@@ -191,6 +191,13 @@ async fn session(args: &Args, port: u16) -> Result<SharedSession, FlagError> {
                     .map_err(|e| flag_error("--store", e.to_string()))?;
                 builder = builder.store(store);
             }
+            // A Redis Cluster from its seed nodes, lazy too; every acknowledged write
+            // waits for a replica (the cluster default), so a failover signs nobody out.
+            StoreChoice::RedisCluster(nodes) => {
+                let store = RedisStore::cluster(nodes, RedisStoreConfig::default())
+                    .map_err(|e| flag_error("--store", e.to_string()))?;
+                builder = builder.store(store);
+            }
             // Lazy as well (migrates on first use); expired rows swept every minute; the
             // signing keys in the same database.
             StoreChoice::Postgres(url) => {

@@ -33,6 +33,9 @@ pub(crate) enum StoreChoice {
     Redis(String),
     /// `postgres://USER@HOST:PORT/DB`, checked by [`postgres_url`].
     Postgres(String),
+    /// `redis-cluster://HOST:PORT[,HOST:PORT…]`: the seed nodes, as `redis://HOST:PORT`
+    /// each, checked by [`redis_cluster_nodes`].
+    RedisCluster(Vec<String>),
 }
 
 /// Every flag, with the contract's defaults applied except the ones that depend on the
@@ -68,7 +71,7 @@ pub(crate) struct Args {
 
 pub(crate) const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
 [--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
-[--store memory|redis://HOST:PORT[/DB]|postgres://USER@HOST:PORT/DB] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
+[--store memory|redis://HOST:PORT[/DB]|redis-cluster://HOST:PORT[,HOST:PORT…]|postgres://USER@HOST:PORT/DB] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
 [--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL] [--jwks-ca FILE] \
 [--header-timeout SECS] [--request-timeout SECS] [--max-connections N]
 note: a Redis without persistence (appendonly yes, appendfsync everysec) loses every session when it restarts";
@@ -140,11 +143,14 @@ impl Args {
                         StoreChoice::Redis(v)
                     } else if v.starts_with("postgres://") || v.starts_with("postgresql://") {
                         StoreChoice::Postgres(postgres_url(&name, v)?)
+                    } else if v.starts_with("redis-cluster://") {
+                        StoreChoice::RedisCluster(redis_cluster_nodes(&name, &v)?)
                     } else {
                         // Not echoed: a URL may carry a password.
                         return Err(flag_error(
                             &name,
-                            "must be `memory`, `redis://HOST:PORT[/DB]` or \
+                            "must be `memory`, `redis://HOST:PORT[/DB]`, \
+                             `redis-cluster://HOST:PORT[,HOST:PORT…]` or \
                              `postgres://USER@HOST:PORT/DB`",
                         ));
                     };
@@ -285,6 +291,41 @@ fn seconds(flag: &str, v: &str) -> Result<Duration, FlagError> {
     }
 }
 
+/// Whether `host` is a DNS name, an IPv4 address or a bracketed IPv6 address.
+fn host_ok(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[') {
+        v6.strip_suffix(']')
+            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+    } else {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    }
+}
+
+/// Checks `redis-cluster://HOST:PORT[,HOST:PORT…]` (at least one node, each with a port);
+/// the seed nodes as `redis://HOST:PORT`.
+fn redis_cluster_nodes(flag: &str, url: &str) -> Result<Vec<String>, FlagError> {
+    const FORM: &str = "must be redis-cluster://HOST:PORT[,HOST:PORT…]";
+    let bad = |why: &str| flag_error(flag, format!("{FORM}: {why}"));
+    let rest = url
+        .strip_prefix("redis-cluster://")
+        .ok_or_else(|| bad("unknown scheme"))?;
+    rest.split(',')
+        .map(|node| {
+            let (host, port) = node.rsplit_once(':').ok_or_else(|| bad("no :PORT"))?;
+            if !host_ok(host) {
+                return Err(bad("bad host"));
+            }
+            match port.parse::<u16>() {
+                Ok(p) if p > 0 => Ok(format!("redis://{host}:{p}")),
+                _ => Err(bad("bad port")),
+            }
+        })
+        .collect()
+}
+
 /// Checks `postgres://USER[:PASSWORD]@HOST:PORT/DB` (or `postgresql://`); the reason never
 /// repeats the URL, which may carry a password.
 fn postgres_url(flag: &str, url: String) -> Result<String, FlagError> {
@@ -304,16 +345,7 @@ fn postgres_url(flag: &str, url: String) -> Result<String, FlagError> {
         return Err(bad("empty user"));
     }
     let (host, port) = host_port.rsplit_once(':').ok_or_else(|| bad("no :PORT"))?;
-    let host_ok = if let Some(v6) = host.strip_prefix('[') {
-        v6.strip_suffix(']')
-            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
-    } else {
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-    };
-    if !host_ok {
+    if !host_ok(host) {
         return Err(bad("bad host"));
     }
     match port.parse::<u16>() {
@@ -348,6 +380,40 @@ mod postgres_url_tests {
             let e = postgres_url("--store", bad.to_owned()).expect_err(bad);
             assert_eq!(e.flag, "--store");
             assert!(!e.to_string().contains("secret"), "{e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod redis_cluster_tests {
+    use super::redis_cluster_nodes;
+
+    #[test]
+    fn seed_nodes_are_checked() {
+        assert_eq!(
+            redis_cluster_nodes(
+                "--store",
+                "redis-cluster://127.0.0.1:7000,h-2.internal:7001"
+            )
+            .expect("good"),
+            ["redis://127.0.0.1:7000", "redis://h-2.internal:7001"]
+        );
+        assert_eq!(
+            redis_cluster_nodes("--store", "redis-cluster://[::1]:7000").expect("v6"),
+            ["redis://[::1]:7000"]
+        );
+        for bad in [
+            "redis-cluster://",
+            "redis-cluster://127.0.0.1",
+            "redis-cluster://127.0.0.1:0",
+            "redis-cluster://127.0.0.1:70000",
+            "redis-cluster://127.0.0.1:7000,",
+            "redis-cluster://127.0.0.1:7000/0",
+            "redis-cluster://u:pw@127.0.0.1:7000",
+            "redis-cluster://host name:7000",
+        ] {
+            let e = redis_cluster_nodes("--store", bad).expect_err(bad);
+            assert_eq!(e.flag, "--store");
         }
     }
 }

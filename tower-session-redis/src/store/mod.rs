@@ -5,14 +5,14 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use ::redis::{aio::ConnectionManager, RedisError, Script, Value};
+use ::redis::{RedisError, Script, Value};
 use serde_json::{Map, Value as Json};
 use tower_session_refresh::store::{
     NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
     StoreErrorKind, StoreFuture, MAX_CHILDREN,
 };
 
-use crate::connection::{store_error, LazyConnection};
+use crate::connection::{store_error, Connection, LazyConnection, ReplicaWait, Target};
 
 /// The session layout version written in field `v`.
 const LAYOUT_VERSION: &str = "2";
@@ -50,6 +50,68 @@ pub struct RedisStoreConfig {
     /// rotations need no index write (default 1 day). Larger: fewer index writes; dead
     /// members linger (unlisted) that much longer.
     pub index_slack: Duration,
+    /// Whether every acknowledged write waits for replicas (`WAIT`); default
+    /// [`WaitForReplicas::Auto`]: on for a cluster, off for a single node. See
+    /// [`RedisStore`], *Durability*.
+    pub wait_for_replicas: WaitForReplicas,
+}
+
+/// Whether a store waits for replicas after each acknowledged write: `WAIT n timeout` on
+/// the master that took it, over the socket that carried it.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_session_redis::{ReplicaWait, RedisStoreConfig, WaitForReplicas};
+///
+/// // A single primary with replicas (e.g. behind Sentinel): wait for one, 50 ms at most.
+/// let config = RedisStoreConfig {
+///     wait_for_replicas: WaitForReplicas::Wait(ReplicaWait {
+///         replicas: 1,
+///         timeout: Duration::from_millis(50),
+///     }),
+///     ..RedisStoreConfig::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaitForReplicas {
+    /// [`ReplicaWait::DEFAULT`] (`WAIT 1 100`) on a cluster, nothing on a single node.
+    #[default]
+    Auto,
+    /// Never wait (a write is acknowledged once its master has it).
+    Never,
+    /// Always wait like this.
+    Wait(ReplicaWait),
+}
+
+impl WaitForReplicas {
+    /// What a store on a cluster (`cluster` true) or a single node does.
+    pub(crate) fn resolve(self, cluster: bool) -> Option<ReplicaWait> {
+        match self {
+            Self::Auto if cluster => Some(ReplicaWait::DEFAULT),
+            Self::Auto | Self::Never => None,
+            Self::Wait(wait) => Some(wait),
+        }
+    }
+
+    /// Checks a `Wait` against the response timeout it must fit in.
+    pub(crate) fn check(self, response_timeout: Duration) -> Result<(), StoreError> {
+        if let Self::Wait(wait) = self {
+            if wait.replicas == 0 {
+                return Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    "wait_for_replicas: replicas must be at least 1 (use WaitForReplicas::Never)",
+                ));
+            }
+            if wait.timeout.is_zero() || wait.timeout >= response_timeout {
+                return Err(StoreError::new(
+                    StoreErrorKind::Unavailable,
+                    "wait_for_replicas: timeout must be at least 1 ms and below the response timeout",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for RedisStoreConfig {
@@ -59,6 +121,7 @@ impl Default for RedisStoreConfig {
             response_timeout: Duration::from_millis(500),
             connection_timeout: Duration::from_secs(1),
             index_slack: Duration::from_secs(24 * 60 * 60),
+            wait_for_replicas: WaitForReplicas::Auto,
         }
     }
 }
@@ -128,7 +191,8 @@ impl RedisStoreConfig {
 ///
 /// # Round trips, and the user index
 ///
-/// A refresh is **one round trip** (one `EVALSHA` on the session key), except when it moves
+/// A refresh is **one round trip** (one `EVALSHA` on the session key; plus the `WAIT` of
+/// *Durability* below when replica waits are on), except when it moves
 /// the expiry past the session's index score `x`: the script then raises `x` to the new
 /// expiry plus [`index_slack`](RedisStoreConfig::index_slack) and the store writes the new
 /// score to the user index (a second round trip, to the user's slot). With the default
@@ -156,7 +220,7 @@ impl RedisStoreConfig {
 /// this version cannot read), which the server answers with 503. Every command is bounded
 /// by [`response_timeout`](RedisStoreConfig::response_timeout), connecting by
 /// [`connection_timeout`](RedisStoreConfig::connection_timeout). The connection is a
-/// reconnecting [`ConnectionManager`]: after an outage the same store serves again once
+/// reconnecting `ConnectionManager` (on a cluster, the cluster connection): after an outage the same store serves again once
 /// Redis is back. Access tokens are verified without the store, so protected APIs keep
 /// serving while Redis is down.
 ///
@@ -165,8 +229,38 @@ impl RedisStoreConfig {
 /// pipelined read of the sessions, then index cleanup), revoke-all (index, then one
 /// script call per session of the user, then index cleanup).
 ///
-/// This store speaks to one Redis server (or a primary behind a proxy); the key layout
-/// is ready for Redis Cluster, but no cluster client is wired up yet.
+/// # Redis Cluster (feature `cluster`)
+///
+/// `RedisStore::cluster` speaks to a Redis Cluster (the `redis` crate's async cluster
+/// connection, which follows `MOVED`/`ASK` and refreshes its slot map after a failover).
+/// Every script and command touches one key, so one slot; [`list`](SessionStore::list) and
+/// [`revoke_all`](SessionStore::revoke_all), which reach sessions in many slots, send one
+/// command per session (to the master of each, all in flight at once) instead of one
+/// pipeline.
+///
+/// # Durability: waiting for a replica
+///
+/// A write acknowledged by a master and lost with it (killed before it replicated) would
+/// leave a client holding a refresh token the promoted replica never saw: a false sign-out.
+/// With [`wait_for_replicas`](RedisStoreConfig::wait_for_replicas) on (the default for a
+/// cluster: [`ReplicaWait::DEFAULT`], `WAIT 1 100`), every acknowledged write (create,
+/// rotation, promotion, theft revocation, revocation, payload update) is followed by
+/// `WAIT` on the master owning the key, over the socket that carried the write, and only
+/// then answered.
+///
+/// * Fewer replicas than asked (none attached, as right after a failover, or lagging past
+///   the timeout): the write is acknowledged with a `tracing` warning. Failing it instead
+///   would turn the loss of one node into an outage of every session on the promoted
+///   master until its replica is back, and the write is no less durable than without
+///   `WAIT`.
+/// * `WAIT` failing (its master gone): a store error (503). The client keeps its previous
+///   token, which the store accepts whether the write survived or not.
+/// * Cost: one more round trip per write plus the replication delay; while a master has
+///   no replica, each write on it takes the full `WAIT` timeout. Reads and refused tokens
+///   do not wait.
+///
+/// On a single node [`WaitForReplicas::Auto`] does not wait; set
+/// [`WaitForReplicas::Wait`] for a primary with replicas (Sentinel).
 ///
 /// Clones share one connection.
 ///
@@ -192,8 +286,10 @@ struct Inner {
     connection: LazyConnection,
     config: RedisStoreConfig,
     scripts: Scripts,
+    /// The resolved [`RedisStoreConfig::wait_for_replicas`].
+    wait: Option<ReplicaWait>,
     // Kept for `key_store`: the signing keys go to the same Redis, under the same prefix.
-    url: String,
+    target: Target,
 }
 
 struct Scripts {
@@ -201,6 +297,7 @@ struct Scripts {
     promote: Script,
     revoke: Script,
     update_payload: Script,
+    create: Script,
     index_add: Script,
     index_sweep: Script,
 }
@@ -212,6 +309,7 @@ impl Scripts {
             promote: Script::new(include_str!("promote.lua")),
             revoke: Script::new(include_str!("revoke.lua")),
             update_payload: Script::new(include_str!("update_payload.lua")),
+            create: Script::new(include_str!("create.lua")),
             index_add: Script::new(include_str!("index_add.lua")),
             index_sweep: Script::new(include_str!("index_sweep.lua")),
         }
@@ -241,8 +339,61 @@ impl RedisStore {
     /// invalid URL or prefix; while Redis cannot be reached every operation answers
     /// [`StoreError`], and the next operation tries to connect again.
     pub fn lazy(url: &str, config: RedisStoreConfig) -> Result<Self, StoreError> {
+        Self::with_target(Target::single(url)?, config)
+    }
+
+    /// A store on the Redis Cluster reached through the seed `nodes`
+    /// (`redis://[user:password@]host:port` each; one reachable node is enough, the others
+    /// are found from it), connecting on first use. Fails only for an invalid URL, prefix
+    /// or configuration, or no node at all.
+    ///
+    /// Waits for one replica after every acknowledged write unless configured otherwise
+    /// ([`RedisStoreConfig::wait_for_replicas`]); see *Durability* in [`RedisStore`].
+    ///
+    /// ```no_run
+    /// use tower_session_redis::{RedisStore, RedisStoreConfig};
+    ///
+    /// # fn main() -> Result<(), tower_session_refresh::store::StoreError> {
+    /// let store = RedisStore::cluster(
+    ///     ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"],
+    ///     RedisStoreConfig::new("myapp:"),
+    /// )?;
+    /// # let _ = store;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster<I, S>(nodes: I, config: RedisStoreConfig) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let target = Target::cluster(nodes, config.response_timeout, config.connection_timeout)?;
+        Self::with_target(target, config)
+    }
+
+    /// Like [`cluster`](Self::cluster), failing if no node can be reached within the
+    /// connection timeout.
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub async fn connect_cluster<I, S>(
+        nodes: I,
+        config: RedisStoreConfig,
+    ) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let store = Self::cluster(nodes, config)?;
+        store.connection().await?;
+        Ok(store)
+    }
+
+    fn with_target(target: Target, config: RedisStoreConfig) -> Result<Self, StoreError> {
+        config.wait_for_replicas.check(config.response_timeout)?;
         let connection = LazyConnection::open(
-            url,
+            target.clone(),
             &config.prefix,
             config.response_timeout,
             config.connection_timeout,
@@ -251,11 +402,23 @@ impl RedisStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 connection,
+                wait: config.wait_for_replicas.resolve(target.is_cluster()),
                 config,
                 scripts: Scripts::new(),
-                url: url.to_owned(),
+                target,
             }),
         })
+    }
+
+    /// Whether this store speaks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.connection.is_cluster()
+    }
+
+    /// The replica wait after each acknowledged write, if any (the resolved
+    /// [`RedisStoreConfig::wait_for_replicas`]).
+    pub fn replica_wait(&self) -> Option<ReplicaWait> {
+        self.inner.wait
     }
 
     /// The configuration this store runs with.
@@ -273,8 +436,34 @@ impl RedisStore {
         format!("{}u:{{{user_id}}}", self.inner.config.prefix)
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    async fn connection(&self) -> Result<Connection, StoreError> {
         self.inner.connection.get().await
+    }
+
+    /// After an acknowledged write to `key`: waits for the configured replicas (nothing
+    /// when none is configured). Fewer replicas than asked (none attached, or lagging
+    /// past the timeout) is logged and accepted: the write stands on its master. An error
+    /// of the `WAIT` itself (the master gone) is a store error: the write may or may not
+    /// survive, and the caller's retry of the same request is safe either way.
+    async fn wait_replicas(
+        &self,
+        connection: &mut Connection,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let Some(wait) = self.inner.wait else {
+            return Ok(());
+        };
+        let acknowledged = self.run(connection.wait_replicas(key, wait)).await?;
+        if acknowledged < i64::from(wait.replicas) {
+            tracing::warn!(
+                acknowledged,
+                wanted = wait.replicas,
+                timeout_ms = u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX),
+                "redis write acknowledged by fewer replicas than configured; it would be lost \
+                 with its master"
+            );
+        }
+        Ok(())
     }
 
     /// Runs one command (or script call) under the response timeout.
@@ -297,7 +486,7 @@ impl RedisStore {
 
     async fn index_add(
         &self,
-        connection: &mut ConnectionManager,
+        connection: &mut Connection,
         user_id: &str,
         handle: &str,
         score: u64,
@@ -311,12 +500,7 @@ impl RedisStore {
     }
 
     /// Removes `handles` from the index of `user_id`; failures only delay the cleanup.
-    async fn index_remove(
-        &self,
-        connection: &mut ConnectionManager,
-        user_id: &str,
-        handles: &[String],
-    ) {
+    async fn index_remove(&self, connection: &mut Connection, user_id: &str, handles: &[String]) {
         if handles.is_empty() {
             return;
         }
@@ -329,7 +513,7 @@ impl RedisStore {
 
     async fn index_members(
         &self,
-        connection: &mut ConnectionManager,
+        connection: &mut Connection,
         user_id: &str,
     ) -> Result<Vec<String>, StoreError> {
         let key = self.user_key(user_id);
@@ -359,18 +543,14 @@ impl RedisStore {
         if let Some(payload) = &session.payload {
             fields.push(("p", encode_payload(payload)?));
         }
-        let mut pipe = ::redis::pipe();
-        pipe.atomic()
-            .del(&key)
-            .ignore()
-            .hset_multiple(&key, &fields)
-            .ignore()
-            .cmd("PEXPIREAT")
-            .arg(&key)
-            .arg(expires)
-            .ignore();
-        self.run(pipe.query_async::<Value>(&mut connection)).await?;
-        Ok(())
+        let mut call = self.inner.scripts.create.key(&key);
+        call.arg(expires);
+        for (name, value) in &fields {
+            call.arg(*name).arg(value);
+        }
+        self.run(call.invoke_async::<Value>(&mut connection))
+            .await?;
+        self.wait_replicas(&mut connection, &key).await
     }
 
     async fn do_get(&self, handle: &str) -> Result<Option<SessionInfo>, StoreError> {
@@ -411,6 +591,7 @@ impl RedisStore {
             }
             2 => {
                 let user_id = string(reply.next())?;
+                self.wait_replicas(&mut connection, &key).await?;
                 self.index_remove(&mut connection, &user_id, &[handle.to_owned()])
                     .await;
                 Ok(RotateOutcome::Theft { user_id })
@@ -421,7 +602,9 @@ impl RedisStore {
                 let payload = optional_string(reply.next())?
                     .map(|p| decode_payload(&p))
                     .transpose()?;
-                if code(reply.next())? == 1 {
+                let extend_index = code(reply.next())? == 1;
+                self.wait_replicas(&mut connection, &key).await?;
+                if extend_index {
                     if let Err(e) = self
                         .index_add(&mut connection, &user_id, handle, horizon)
                         .await
@@ -460,7 +643,10 @@ impl RedisStore {
         let reply: Vec<Value> = self.run(call.invoke_async(&mut connection)).await?;
         match code(reply.into_iter().next())? {
             0 => Ok(PromoteOutcome::Unauthorised),
-            1 => Ok(PromoteOutcome::Promoted),
+            1 => {
+                self.wait_replicas(&mut connection, &key).await?;
+                Ok(PromoteOutcome::Promoted)
+            }
             2 => Ok(PromoteOutcome::AlreadyPromoted),
             3 => Ok(PromoteOutcome::Deferred),
             4 => Ok(PromoteOutcome::Stale),
@@ -475,7 +661,7 @@ impl RedisStore {
     /// Revokes `handle` (only if it belongs to `owner`, when given); the user it belonged to.
     async fn revoke_one(
         &self,
-        connection: &mut ConnectionManager,
+        connection: &mut Connection,
         handle: &str,
         owner: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
@@ -488,7 +674,11 @@ impl RedisStore {
         let mut reply = reply.into_iter();
         match code(reply.next())? {
             0 => Ok(None),
-            1 => Ok(Some(string(reply.next())?)),
+            1 => {
+                let user_id = string(reply.next())?;
+                self.wait_replicas(connection, &key).await?;
+                Ok(Some(user_id))
+            }
             _ => Err(corrupt("unexpected revoke reply")),
         }
     }
@@ -528,13 +718,25 @@ impl RedisStore {
         if handles.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = ::redis::pipe();
-        for handle in &handles {
-            pipe.cmd("HMGET")
-                .arg(self.session_key(handle))
-                .arg(&INFO_FIELDS[..]);
-        }
-        let rows: Vec<Vec<Option<String>>> = self.run(pipe.query_async(&mut connection)).await?;
+        let rows: Vec<Vec<Option<String>>> = if connection.is_cluster() {
+            // Each session key has a slot of its own: one HMGET each, all in flight at
+            // once (the cluster connection pipelines them per node).
+            let reads = handles.iter().map(|handle| {
+                let mut connection = connection.clone();
+                let mut cmd = ::redis::cmd("HMGET");
+                cmd.arg(self.session_key(handle)).arg(&INFO_FIELDS[..]);
+                async move { self.run(cmd.query_async(&mut connection)).await }
+            });
+            futures_util::future::try_join_all(reads).await?
+        } else {
+            let mut pipe = ::redis::pipe();
+            for handle in &handles {
+                pipe.cmd("HMGET")
+                    .arg(self.session_key(handle))
+                    .arg(&INFO_FIELDS[..]);
+            }
+            self.run(pipe.query_async(&mut connection)).await?
+        };
         let now = SystemTime::now();
         let mut sessions = Vec::with_capacity(handles.len());
         let mut dead = Vec::new();
@@ -560,22 +762,26 @@ impl RedisStore {
         call.arg(encode_payload(&payload)?)
             .arg(millis(SystemTime::now()));
         let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
+        if reply == 1 {
+            self.wait_replicas(&mut connection, &key).await?;
+        }
         Ok(reply == 1)
     }
 }
 
 impl RedisStore {
-    /// A [`RedisKeyStore`](crate::RedisKeyStore) on the same Redis with the same prefix and
-    /// timeouts (the key set is `{prefix}keys`): where `SharedSession` keeps its signing
+    /// A [`RedisKeyStore`](crate::RedisKeyStore) on the same Redis (or cluster) with the same
+    /// prefix, timeouts and replica wait (the key set is `{prefix}keys`): where `SharedSession` keeps its signing
     /// keys when given this store. Connects on first use.
     pub fn key_store(&self) -> Result<crate::RedisKeyStore, StoreError> {
         let config = &self.inner.config;
-        crate::RedisKeyStore::new(
-            &self.inner.url,
+        crate::RedisKeyStore::with_target(
+            self.inner.target.clone(),
             crate::RedisKeyStoreConfig {
                 prefix: config.prefix.clone(),
                 response_timeout: config.response_timeout,
                 connection_timeout: config.connection_timeout,
+                wait_for_replicas: config.wait_for_replicas,
             },
         )
     }
