@@ -97,6 +97,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod config_origin;
 mod domain;
 mod extensions;
 mod host;
@@ -104,6 +105,7 @@ mod hostname;
 mod origin;
 mod response;
 
+pub use config_origin::{Origin, OriginError};
 pub use domain::{DomainError, SharedDomain};
 pub use extensions::presized_extensions;
 #[cfg(feature = "axum")]
