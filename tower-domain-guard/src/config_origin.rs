@@ -205,7 +205,10 @@ mod tests {
             ("http://[::1]:3000", "http://[::1]:3000"),
             ("  https://example.com.  ", "https://example.com"),
             ("https://bücher.example", "https://xn--bcher-kva.example"),
-            ("https://bücher.example:8443", "https://xn--bcher-kva.example:8443"),
+            (
+                "https://bücher.example:8443",
+                "https://xn--bcher-kva.example:8443",
+            ),
         ] {
             let o = Origin::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
             assert_eq!(o.to_string(), shown, "{input}");
