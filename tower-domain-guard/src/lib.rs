@@ -100,6 +100,8 @@
 mod config_origin;
 mod domain;
 mod extensions;
+#[doc(hidden)]
+pub mod grpc;
 mod host;
 mod hostname;
 mod origin;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 
 use super::{JwksBody, JwksConfigError};
 use crate::keys::{Algorithm, KeySet};
@@ -140,32 +140,7 @@ impl OpenIdDiscoveryService {
     }
 
     fn respond(&self, method: &Method, path: &str) -> Response<JwksBody> {
-        let mut res = Response::new(JwksBody::empty());
-        if path != &*self.path {
-            *res.status_mut() = StatusCode::NOT_FOUND;
-            return res;
-        }
-        if method != Method::GET && method != Method::HEAD {
-            *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return res;
-        }
-        let body = self.body();
-        let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        if method == Method::GET {
-            *res.body_mut() = JwksBody::new(body);
-        }
-        res
+        super::static_json(method, path, &self.path, None, || self.body())
     }
 }
 
