@@ -97,13 +97,17 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod config_origin;
 mod domain;
 mod extensions;
+#[doc(hidden)]
+pub mod grpc;
 mod host;
 mod hostname;
 mod origin;
 mod response;
 
+pub use config_origin::{Origin, OriginError};
 pub use domain::{DomainError, SharedDomain};
 pub use extensions::presized_extensions;
 #[cfg(feature = "axum")]

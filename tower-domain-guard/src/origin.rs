@@ -88,14 +88,8 @@ struct ParsedOrigin<'a> {
 }
 
 fn parse_origin(s: &str) -> Result<ParsedOrigin<'_>, HostSyntaxError> {
-    let b = s.as_bytes();
-    let (https, rest) = if b.len() > 8 && b[..8].eq_ignore_ascii_case(b"https://") {
-        (true, &s[8..])
-    } else if b.len() > 7 && b[..7].eq_ignore_ascii_case(b"http://") {
-        (false, &s[7..])
-    } else {
-        return Err(HostSyntaxError::InvalidCharacter);
-    };
+    let (https, rest) =
+        crate::config_origin::split_scheme(s).ok_or(HostSyntaxError::InvalidCharacter)?;
     let h = hostname::parse_host_ascii(rest)?;
     Ok(ParsedOrigin {
         https,
@@ -323,14 +317,17 @@ impl OriginGuardLayer {
     /// # Ok::<(), tower_domain_guard::DomainError>(())
     /// ```
     pub fn trust_origin(mut self, origin: &str) -> Result<Self, DomainError> {
-        let o = parse_origin(origin.trim()).map_err(|error| DomainError::InvalidHost {
+        let o = crate::Origin::parse(origin).map_err(|e| DomainError::InvalidHost {
             input: origin.to_owned(),
-            error,
+            error: match e {
+                crate::OriginError::Host(error) => error,
+                _ => HostSyntaxError::InvalidCharacter,
+            },
         })?;
         let t = TrustedOrigin {
-            https: o.https,
-            host: o.host.to_ascii_lowercase().into_boxed_str(),
-            port: o.port,
+            https: o.is_https(),
+            host: o.host().into(),
+            port: o.port(),
         };
         self.config_mut().trusted.push(t);
         Ok(self)

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE};
-use http::{HeaderMap, Response, StatusCode};
+use http::{Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -195,22 +195,11 @@ where
     }
 }
 
-/// Whether the request is a gRPC call (`content-type: application/grpc…`).
-pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
-}
+pub(crate) use crate::grpc::is_grpc;
 
-/// A trailers-only gRPC error: HTTP 200, `grpc-status` and `grpc-message` in the headers.
-/// `message` must be printable ASCII without `%` (it is sent verbatim).
+/// A trailers-only gRPC error ([`crate::grpc::response`]) with an empty guard body.
 pub(crate) fn grpc_response<B>(code: u8, message: &'static str) -> Response<GuardBody<B>> {
-    let mut res = Response::new(GuardBody::empty());
-    let h = res.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-    h.insert("grpc-status", HeaderValue::from(u16::from(code)));
-    h.insert("grpc-message", HeaderValue::from_static(message));
-    res
+    crate::grpc::response(u16::from(code), message, GuardBody::empty())
 }
 
 /// A short `text/plain` response.

@@ -212,27 +212,16 @@ impl ClientConfigBuilder {
 
     /// Validates the configuration.
     ///
-    /// Fails when the API domain is not an `http`/`https` URL with a host, when it lies
+    /// Fails when the API domain is not an `http`/`https` origin (see
+    /// [`tower_domain_guard::Origin`]), when it lies
     /// outside the shared domain (the session would not reach it), or when the base path is not a path.
     pub fn build(self) -> Result<ClientConfig, ClientConfigError> {
-        let uri: Uri = self
-            .api_domain
-            .trim()
-            .parse()
+        // The workspace's one origin parser: a bare origin, no path, no `_`, default port dropped.
+        let origin = tower_domain_guard::Origin::parse(&self.api_domain)
             .map_err(|_| ClientConfigError::ApiDomain(self.api_domain.clone()))?;
-        let scheme = match uri.scheme_str() {
-            Some(s @ ("http" | "https")) => s.to_owned(),
-            _ => return Err(ClientConfigError::ApiDomain(self.api_domain)),
-        };
-        let (authority, api_host) = match (uri.authority(), uri.host()) {
-            (Some(a), Some(h)) if !h.is_empty() => {
-                (a.as_str().to_ascii_lowercase(), h.to_ascii_lowercase())
-            }
-            _ => return Err(ClientConfigError::ApiDomain(self.api_domain)),
-        };
-        if authority.contains('@') {
-            return Err(ClientConfigError::ApiDomain(self.api_domain));
-        }
+        let scheme = origin.scheme().to_owned();
+        let authority = origin.authority();
+        let api_host = origin.host().to_owned();
         if let Some(shared) = &self.shared {
             shared
                 .check_inside("apiDomain", &self.api_domain)
@@ -264,7 +253,8 @@ impl ClientConfigBuilder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientConfigError {
-    /// The API domain is not an `http://` or `https://` URL with a host.
+    /// The API domain is not an `http://` or `https://` origin
+    /// ([`tower_domain_guard::Origin`]: a host, an optional port, no path).
     ApiDomain(String),
     /// The API domain lies outside the shared domain.
     NotInside(DomainError),
@@ -277,7 +267,7 @@ impl fmt::Display for ClientConfigError {
         match self {
             Self::ApiDomain(s) => write!(
                 f,
-                "api domain {s:?} is not an http:// or https:// URL with a host, e.g. \"https://api.example.com\""
+                "api domain {s:?} is not an http:// or https:// origin (no path), e.g. \"https://api.example.com\""
             ),
             Self::NotInside(e) => write!(f, "{e}"),
             Self::BasePath(s) => write!(f, "api base path {s:?} is not a plain path, e.g. \"/auth\""),

@@ -3,16 +3,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use http::{HeaderName, Response, StatusCode};
 
-pub(crate) const RID: HeaderName = HeaderName::from_static("rid");
-pub(crate) const ST_AUTH_MODE: HeaderName = HeaderName::from_static("st-auth-mode");
-pub(crate) const ANTI_CSRF: HeaderName = HeaderName::from_static("anti-csrf");
-pub(crate) const FRONT_TOKEN: HeaderName = HeaderName::from_static("front-token");
-pub(crate) const ST_ACCESS: HeaderName = HeaderName::from_static("st-access-token");
-pub(crate) const ST_REFRESH: HeaderName = HeaderName::from_static("st-refresh-token");
-pub(crate) const FDI_VERSION: HeaderName = HeaderName::from_static("fdi-version");
+// The workspace's one set of header names (`tower_session_cookie::headers`), as `HeaderName`s.
+use tower_session_cookie::headers as names;
+pub(crate) const RID: HeaderName = HeaderName::from_static(names::RID);
+pub(crate) const ST_AUTH_MODE: HeaderName = HeaderName::from_static(names::ST_AUTH_MODE);
+pub(crate) const ANTI_CSRF: HeaderName = HeaderName::from_static(names::ANTI_CSRF);
+pub(crate) const FRONT_TOKEN: HeaderName = HeaderName::from_static(names::FRONT_TOKEN);
+pub(crate) const ST_ACCESS: HeaderName = HeaderName::from_static(names::ST_ACCESS_TOKEN);
+pub(crate) const ST_REFRESH: HeaderName = HeaderName::from_static(names::ST_REFRESH_TOKEN);
+pub(crate) const FDI_VERSION: HeaderName = HeaderName::from_static(names::FDI_VERSION);
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 /// What `supertokens-website` 20.1.6 sends.
 pub(crate) const FDI_VERSIONS: &str = "1.16,1.17,1.18,1.19,2.0,3.0,3.1,4.0,4.1";
@@ -35,21 +36,14 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Reads a `front-token` with the workspace's one decoder,
+/// [`tower_session_cookie::FrontToken::decode`].
 pub(crate) fn parse_front(raw: &str) -> Option<Front> {
     let raw = raw.trim();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(raw)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(raw))
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let uid = match v.get("uid")? {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let ate_ms = v
-        .get("ate")
-        .and_then(|a| a.as_u64().or_else(|| a.as_f64().map(|f| f as u64)))?;
-    let payload = v.get("up").cloned().unwrap_or(serde_json::Value::Null);
+    let decoded = tower_session_cookie::FrontToken::decode(raw).ok()?;
+    let uid = decoded.uid().to_owned();
+    let ate_ms = decoded.access_token_expiry_ms();
+    let payload = decoded.into_payload();
     let skew_ms = payload
         .get("iat")
         .and_then(|i| i.as_i64())
@@ -77,6 +71,7 @@ pub(crate) fn is_unauthorised<B>(resp: &Response<B>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn front_token_parses_standard_base64() {

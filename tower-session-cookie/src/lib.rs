@@ -176,7 +176,7 @@ pub use config::{
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::MissingSessionCookieLayer;
-pub use front_token::FrontToken;
+pub use front_token::{DecodedFrontToken, FrontToken, FrontTokenError};
 pub use layer::{ResponseFuture, SessionCookie, SessionCookieLayer};
 pub use method::{TransferMethod, TransferPolicy};
 pub use received::ReceivedToken;

@@ -46,65 +46,17 @@ impl ParsedOrigin {
     }
 }
 
-/// Parses an `apiDomain` / `websiteDomain` value the way supertokens-website normalises
-/// URL domains (§5.2): an explicit `http://` / `https://` scheme is kept; without a scheme
-/// the input must look like a domain (contains a dot or starts with `localhost`) and gets
-/// `https`, downgraded to `http` for `localhost` and IPv4 hosts. Port, path, query and
-/// fragment are ignored.
+/// Parses an `apiDomain` / `websiteDomain` value with the workspace's one origin parser,
+/// [`tower_domain_guard::Origin`]: an `http://` or `https://` origin, no path.
 pub(crate) fn parse_origin(input: &str) -> Result<ParsedOrigin, &'static str> {
-    let trimmed = input.trim();
-    let lower = trimmed.to_ascii_lowercase();
-    let (explicit_scheme, rest) = if let Some(rest) = lower.strip_prefix("https://") {
-        (Some(Scheme::Https), rest)
-    } else if let Some(rest) = lower.strip_prefix("http://") {
-        (Some(Scheme::Http), rest)
-    } else if lower.contains("://") {
-        return Err("only http:// and https:// URLs are supported");
-    } else if lower.starts_with('/') {
-        return Err("a path is not a domain; give a URL such as https://api.example.com");
-    } else {
-        (None, lower.strip_prefix('.').unwrap_or(&lower))
-    };
-
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    if authority.contains('@') {
-        return Err("user information (`user@`) is not allowed in a domain");
-    }
-    let host = if authority.starts_with('[') {
-        match authority.find(']') {
-            Some(end) => &authority[..=end],
-            None => return Err("unterminated IPv6 literal"),
-        }
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    let host = host.strip_suffix('.').unwrap_or(host);
-    if host.is_empty() {
-        return Err("the host is empty");
-    }
-    let valid_chars = if host.starts_with('[') {
-        host.bytes()
-            .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'[' | b']'))
-    } else {
-        host.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-    };
-    if !valid_chars || host.contains("..") {
-        return Err("the host contains characters that are not allowed in a host name");
-    }
-
-    let scheme = match explicit_scheme {
-        Some(scheme) => scheme,
-        None if host.starts_with("localhost") || is_ipv4(host) => Scheme::Http,
-        None if host.contains('.') => Scheme::Https,
-        None => {
-            return Err("not a domain name; give a URL such as https://api.example.com");
-        }
-    };
+    let origin = tower_domain_guard::Origin::parse(input).map_err(|e| e.as_str())?;
     Ok(ParsedOrigin {
-        scheme,
-        host: host.to_owned(),
+        scheme: if origin.is_https() {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        },
+        host: origin.host().to_owned(),
     })
 }
 
@@ -135,20 +87,26 @@ mod tests {
     }
 
     #[test]
-    fn parses_like_supertokens_website() {
+    fn parses_with_the_shared_origin_parser() {
         assert_eq!(
-            origin("https://API.example.com:8443/x?y").host,
+            origin("https://API.example.com:8443/").host,
             "api.example.com"
         );
-        assert_eq!(origin("api.example.com").scheme, Scheme::Https);
-        assert_eq!(origin("localhost:8080").scheme, Scheme::Http);
-        assert_eq!(origin("127.0.0.1:3000").scheme, Scheme::Http);
+        assert_eq!(origin("http://localhost:8080").scheme, Scheme::Http);
         assert_eq!(origin("http://[::1]:80").host, "[::1]");
-        assert!(parse_origin("/auth").is_err());
-        assert!(parse_origin("example").is_err());
-        assert!(parse_origin("ftp://example.com").is_err());
-        assert!(parse_origin("https://user@example.com").is_err());
-        assert!(parse_origin("https://exa mple.com").is_err());
+        for bad in [
+            "api.example.com",
+            "localhost:8080",
+            "https://api.example.com:8443/x?y",
+            "/auth",
+            "example",
+            "ftp://example.com",
+            "https://user@example.com",
+            "https://exa mple.com",
+            "https://my_host.example.com",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -200,10 +200,24 @@ async fn openid_discovery_document_over_http() {
         .await
         .unwrap();
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    // One base-path normaliser with the cookie configuration and the JWKS: "no-slash" is
+    // "/no-slash" here too, and the api domain goes through the one origin parser.
+    let d = OpenIdDiscoveryService::builder("HTTPS://A.example:443/", keys.clone())
+        .api_base_path("no-slash")
+        .build()
+        .unwrap();
+    assert_eq!(d.issuer(), "https://a.example/no-slash");
+    assert_eq!(d.path(), "/no-slash/.well-known/openid-configuration");
+    for bad in ["/a?b", "/a b", "/a#b"] {
+        assert!(matches!(
+            OpenIdDiscoveryService::builder("https://a.example", keys.clone())
+                .api_base_path(bad)
+                .build(),
+            Err(JwksConfigError::BasePath(_))
+        ));
+    }
     assert!(matches!(
-        OpenIdDiscoveryService::builder("https://a.example", keys)
-            .api_base_path("no-slash")
-            .build(),
-        Err(JwksConfigError::BasePath(_))
+        OpenIdDiscoveryService::builder("https://my_host.example", keys).build(),
+        Err(JwksConfigError::ApiDomain(_))
     ));
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 
 use super::{JwksBody, JwksConfigError};
 use crate::keys::{Algorithm, KeySet};
@@ -80,24 +80,12 @@ impl OpenIdDiscoveryServiceBuilder {
 
     /// Validates the configuration.
     pub fn build(self) -> Result<OpenIdDiscoveryService, JwksConfigError> {
-        let base = self.base_path.trim_end_matches('/');
-        if !(base.is_empty() || base.starts_with('/'))
-            || base
-                .chars()
-                .any(|c| c == '?' || c == '#' || c.is_whitespace() || c.is_control())
-        {
-            return Err(JwksConfigError::BasePath(self.base_path));
-        }
-        let domain = self.api_domain.trim_end_matches('/');
-        let uri: Result<http::Uri, _> = domain.parse();
-        let ok = uri.is_ok_and(|u| {
-            matches!(u.scheme_str(), Some("http" | "https"))
-                && u.authority().is_some()
-                && u.path_and_query().is_none_or(|p| p.as_str() == "/")
-        });
-        if !ok {
-            return Err(JwksConfigError::ApiDomain(self.api_domain));
-        }
+        // The workspace's one base-path normaliser ("auth", "/auth/" and "/auth" agree).
+        let base = tower_session_cookie::normalise_api_base_path(&self.base_path)
+            .map_err(|_| JwksConfigError::BasePath(self.base_path.clone()))?;
+        // The workspace's one origin parser.
+        let domain = tower_domain_guard::Origin::parse(&self.api_domain)
+            .map_err(|_| JwksConfigError::ApiDomain(self.api_domain.clone()))?;
         let issuer = format!("{domain}{base}");
         Ok(OpenIdDiscoveryService {
             keys: self.keys,
@@ -152,32 +140,7 @@ impl OpenIdDiscoveryService {
     }
 
     fn respond(&self, method: &Method, path: &str) -> Response<JwksBody> {
-        let mut res = Response::new(JwksBody::empty());
-        if path != &*self.path {
-            *res.status_mut() = StatusCode::NOT_FOUND;
-            return res;
-        }
-        if method != Method::GET && method != Method::HEAD {
-            *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return res;
-        }
-        let body = self.body();
-        let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        if method == Method::GET {
-            *res.body_mut() = JwksBody::new(body);
-        }
-        res
+        super::static_json(method, path, &self.path, None, || self.body())
     }
 }
 

@@ -194,34 +194,52 @@ impl JwksService {
     }
 
     fn respond(&self, method: &Method, path: &str) -> Response<JwksBody> {
-        let mut res = Response::new(JwksBody::empty());
-        if path != &*self.path {
-            *res.status_mut() = StatusCode::NOT_FOUND;
-            return res;
-        }
-        if method != Method::GET && method != Method::HEAD {
-            *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return res;
-        }
-        let body = self.body();
-        let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        if method == Method::GET {
-            *res.body_mut() = JwksBody::new(body);
-        }
-        res
+        static_json(method, path, &self.path, Some(&self.cache_control), || {
+            self.body()
+        })
     }
+}
+
+/// The one responder of the public JSON documents (the JWKS, the OpenID discovery
+/// document): `path` must be `expected` (else 404), `GET`/`HEAD` only (else 405 with
+/// `Allow`), `application/json`, `access-control-allow-origin: *`, the optional
+/// `cache-control`, a `content-length`, and the body for `GET` only.
+pub(crate) fn static_json(
+    method: &Method,
+    path: &str,
+    expected: &str,
+    cache_control: Option<&HeaderValue>,
+    body: impl FnOnce() -> Bytes,
+) -> Response<JwksBody> {
+    let mut res = Response::new(JwksBody::empty());
+    if path != expected {
+        *res.status_mut() = StatusCode::NOT_FOUND;
+        return res;
+    }
+    if method != Method::GET && method != Method::HEAD {
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return res;
+    }
+    let body = body();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(cache_control) = cache_control {
+        headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if method == Method::GET {
+        *res.body_mut() = JwksBody::new(body);
+    }
+    res
 }
 
 impl<B> tower_service::Service<Request<B>> for JwksService {

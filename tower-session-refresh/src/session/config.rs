@@ -509,8 +509,8 @@ impl SessionConfigBuilder {
 /// `scheme://host[:port]`, lowercase, from an origin (a trailing `/` is dropped): the
 /// same parser as `SharedSession`'s `api_domain`.
 fn normalise_origin(input: &str) -> Result<String, SessionConfigError> {
-    crate::shared::parse_origin("api_domain", input)
-        .map(|origin| origin.origin)
+    tower_domain_guard::Origin::parse(input)
+        .map(|origin| origin.to_string())
         .map_err(|_| SessionConfigError::ApiDomain(input.to_owned()))
 }
 

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde::Serialize;
 use tower_session_cookie::{ClearScope, SessionTokens};
 
@@ -222,23 +222,12 @@ pub(crate) fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Respo
     response
 }
 
-/// A trailers-only gRPC error: HTTP 200 with `grpc-status` / `grpc-message` headers.
-/// `message` is printable ASCII without `%`, so it needs no percent-encoding.
+/// A trailers-only gRPC error (the workspace's one helper, `tower_domain_guard::grpc`).
 fn grpc_response(code: u16, message: &'static str) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::new());
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-    headers.insert("grpc-status", HeaderValue::from(code));
-    headers.insert("grpc-message", HeaderValue::from_static(message));
-    response
+    tower_domain_guard::grpc::response(code, message, Bytes::new())
 }
 
-/// Whether the request is a gRPC call (`content-type: application/grpc…`).
-pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
-}
+pub(crate) use tower_domain_guard::grpc::is_grpc;
 
 /// Why a [`SessionManager`](super::SessionManager) call failed.
 ///

@@ -155,15 +155,7 @@ where
 
 fn not_allowed(grpc: bool) -> Response<JsonBody> {
     if grpc {
-        let mut response = Response::new(JsonBody::default());
-        let headers = response.headers_mut();
-        headers.insert("content-type", HeaderValue::from_static("application/grpc"));
-        headers.insert("grpc-status", HeaderValue::from_static("12"));
-        headers.insert(
-            "grpc-message",
-            HeaderValue::from_static("not a gRPC method"),
-        );
-        return response;
+        return tower_domain_guard::grpc::response(12, "not a gRPC method", JsonBody::default());
     }
     let mut response = json_response(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -206,7 +198,9 @@ impl RefreshShared {
                     return Err(UNAUTHORISED_CLEAR("cookie refresh without rid header"));
                 }
                 AntiCsrf::ViaToken => {
-                    let mut sent = headers.get_all("anti-csrf").iter();
+                    let mut sent = headers
+                        .get_all(tower_session_cookie::headers::ANTI_CSRF)
+                        .iter();
                     let (first, second) = (sent.next(), sent.next());
                     if second.is_some() {
                         return Err(Rejection::DUPLICATE_ANTI_CSRF);

@@ -169,7 +169,9 @@ impl Csrf {
             AntiCsrf::None => Csrf::Skip,
             AntiCsrf::ViaCustomHeader => Csrf::Rid(headers.contains_key("rid")),
             AntiCsrf::ViaToken => {
-                let mut sent = headers.get_all("anti-csrf").iter();
+                let mut sent = headers
+                    .get_all(tower_session_cookie::headers::ANTI_CSRF)
+                    .iter();
                 match (sent.next(), sent.next()) {
                     (_, Some(_)) => Csrf::DuplicateToken,
                     (first, None) => Csrf::Token(first.cloned()),

@@ -14,8 +14,6 @@ mod error;
 mod layer;
 mod origin;
 
-pub(crate) use origin::parse_origin;
-
 use std::fmt;
 use std::sync::Arc;
 

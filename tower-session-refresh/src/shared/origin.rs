@@ -14,57 +14,23 @@ pub(crate) struct Origin {
     pub(crate) https: bool,
 }
 
-/// Parses `input` as an origin for `option`; a bare host (`api.example.com`) is refused
-/// with the fix, a path, query, fragment or user-info too.
+/// Parses `input` as an origin for `option` with the workspace's one origin parser,
+/// [`tower_domain_guard::Origin`]: a bare host (`api.example.com`), a path, query,
+/// fragment, user-info, `_` or a bad port is refused, the default port dropped.
 pub(crate) fn parse_origin(
     option: &'static str,
     input: &str,
 ) -> Result<Origin, SharedSessionError> {
-    let bad = |why: &str| {
+    let parsed = tower_domain_guard::Origin::parse(input).map_err(|e| {
         SharedSessionError::new(
             option,
-            format!("{input:?} {why}; give an origin such as \"https://api.example.com\""),
+            format!("{input:?}: {e}; give an origin such as \"https://api.example.com\""),
         )
-    };
-    let lower = input.trim().trim_end_matches('/').to_ascii_lowercase();
-    let (https, rest) = if let Some(rest) = lower.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = lower.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        return Err(bad("is not an http:// or https:// origin"));
-    };
-    if rest.is_empty() {
-        return Err(bad("has no host"));
-    }
-    if rest
-        .bytes()
-        .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\') || !b.is_ascii_graphic())
-    {
-        return Err(bad(
-            "is not a bare origin (no path, query, fragment or user)",
-        ));
-    }
-    let host = if rest.starts_with('[') {
-        match rest.find(']') {
-            Some(end) => &rest[..=end],
-            None => return Err(bad("has an unclosed IPv6 literal")),
-        }
-    } else {
-        rest.split(':').next().unwrap_or(rest)
-    };
-    let after = &rest[host.len()..];
-    if let Some(port) = after.strip_prefix(':') {
-        if port.parse::<u16>().is_err() {
-            return Err(bad("has an invalid port"));
-        }
-    } else if !after.is_empty() || host.is_empty() {
-        return Err(bad("has an invalid host"));
-    }
+    })?;
     Ok(Origin {
-        host: host.to_owned(),
-        origin: lower.clone(),
-        https,
+        origin: parsed.to_string(),
+        host: parsed.host().to_owned(),
+        https: parsed.is_https(),
     })
 }
 
@@ -78,6 +44,8 @@ mod tests {
         assert_eq!(o.origin, "https://api.example.com:8443");
         assert_eq!(o.host, "api.example.com");
         assert!(o.https);
+        let o = parse_origin("api_domain", "https://api.example.com:443").expect("valid");
+        assert_eq!(o.origin, "https://api.example.com");
         let o = parse_origin("api_domain", "http://[::1]:3000").expect("valid");
         assert_eq!(o.host, "[::1]");
         for bad in [
@@ -88,6 +56,7 @@ mod tests {
             "https://api.example.com:99999",
             "https://api.example.com:",
             "ftp://api.example.com",
+            "https://my_host.example.com",
         ] {
             let e = parse_origin("api_domain", bad).expect_err(bad);
             assert_eq!(e.option(), "api_domain");
