@@ -134,6 +134,7 @@ async fn create(store: &RedisStore, user: &str, first: &str, expires_at: SystemT
             refresh_hash: hash(first),
             family_hash: family(),
             expires_at,
+            session_data: Default::default(),
         })
         .await
         .expect("create");
@@ -549,6 +550,7 @@ async fn assert_all_fail_fast(store: &RedisStore, handle: &str, budget: Duration
                 refresh_hash: hash("rt0"),
                 family_hash: family(),
                 expires_at: later(600),
+                session_data: Default::default(),
             })
             .await
             .err(),

@@ -92,6 +92,10 @@ pub enum SessionConfigError {
     /// [`store`](SessionConfigBuilder::store)).
     #[error("{0} needs a session store and a signing key set: call keys(..) and store(..)")]
     NotAnAuthServer(&'static str),
+    /// `check_database(true)` on a configuration without a session store (a verify-only
+    /// server): the check looks every session up in the store.
+    #[error("check_database needs a session store: give the configuration a store (store(..)) or drop check_database")]
+    CheckDatabaseWithoutStore,
 }
 
 /// The session configuration shared by [`RequireSessionLayer`](super::RequireSessionLayer),

@@ -15,9 +15,10 @@ use tower_service::Service;
 use tower_session_cookie::SessionTokens;
 
 use super::body::SessionBody;
-use super::config::SessionConfig;
+use super::config::{SessionConfig, SessionConfigError};
 use super::error::{is_grpc, ClaimValidationError, Rejection};
-use super::verify::{check_request, no_token, BoxFuture, Checked, Session};
+use super::store::SessionStore;
+use super::verify::{check_request, database_check, no_token, BoxFuture, Checked, Session};
 
 /// Put in the request by [`RequireSession`] when it let a request without a token through
 /// (the `optional` variant), so that a `Session` extractor can tell "no session" (401)
@@ -65,6 +66,8 @@ struct Shared {
     required: bool,
     validators: Vec<Arc<dyn ClaimValidator>>,
     private: PrivateHeaders,
+    // `check_database`: the store every verified session is looked up in.
+    check_database: Option<Arc<dyn SessionStore>>,
 }
 
 /// What marks a protected response as per-user.
@@ -193,6 +196,7 @@ impl fmt::Debug for RequireSessionLayer {
         f.debug_struct("RequireSessionLayer")
             .field("required", &self.shared.required)
             .field("validators", &self.shared.validators.len())
+            .field("check_database", &self.shared.check_database.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -217,6 +221,7 @@ impl RequireSessionLayer {
                 required,
                 validators: Vec::new(),
                 private: PrivateHeaders::default(),
+                check_database: None,
             }),
         }
     }
@@ -254,6 +259,60 @@ impl RequireSessionLayer {
     pub fn cache_control(mut self, value: Option<HeaderValue>) -> Self {
         Arc::make_mut(&mut self.shared).private.cache_control = value;
         self
+    }
+
+    /// SuperTokens' `verifySession({ checkDatabase: true })`: after the token checks, the
+    /// session is looked up in the configuration's store (one lookup, one Redis round
+    /// trip), so a revoked or signed-out session is refused at once with 401
+    /// `{"message":"unauthorised"}` (tokens cleared) instead of when its access token
+    /// expires. A store error is 503, nothing cleared. Default `false`: tokens are
+    /// verified without the store, and a revoked session's access token stays valid until
+    /// it expires.
+    ///
+    /// Needs a store: on a configuration without one (a verify-only server),
+    /// `check_database(true)` is refused with
+    /// [`SessionConfigError::CheckDatabaseWithoutStore`].
+    ///
+    /// ```
+    /// # use tower_session_cookie::SessionCookieConfig;
+    /// # use tower_session_refresh::keys::{KeySet, SigningKey};
+    /// # use tower_session_refresh::session::{RequireSessionLayer, SessionConfig, SessionConfigError};
+    /// # use tower_session_refresh::store::MemoryStore;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cookies = SessionCookieConfig::builder()
+    /// #     .api_domain("https://api.example.com")
+    /// #     .website_domain("https://www.example.com")
+    /// #     .build()?;
+    /// let keys = KeySet::new(SigningKey::generate_ed25519("k1")?);
+    /// let config = SessionConfig::builder(cookies.clone())
+    ///     .keys(keys.clone())
+    ///     .store(MemoryStore::new())
+    ///     .build()?;
+    /// let layer = RequireSessionLayer::new(config).check_database(true)?;
+    /// # drop(layer);
+    /// // Without a store, refused:
+    /// let verify_only = SessionConfig::builder(cookies).keys(keys).build()?;
+    /// assert_eq!(
+    ///     RequireSessionLayer::new(verify_only).check_database(true).unwrap_err(),
+    ///     SessionConfigError::CheckDatabaseWithoutStore,
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_database(mut self, yes: bool) -> Result<Self, SessionConfigError> {
+        let store = if yes {
+            Some(
+                self.shared
+                    .config
+                    .store()
+                    .cloned()
+                    .ok_or(SessionConfigError::CheckDatabaseWithoutStore)?,
+            )
+        } else {
+            None
+        };
+        Arc::make_mut(&mut self.shared).check_database = store;
+        Ok(self)
     }
 
     /// Whether `Cookie` and `Authorization` are added to the `Vary` of the inner service's
@@ -353,6 +412,10 @@ where
             request.headers(),
             request.extensions().get::<SessionTokens>(),
         );
+        let checked = match &self.shared.check_database {
+            Some(store) => database_check(store, checked),
+            None => checked,
+        };
         match checked {
             Checked::NoToken if self.shared.required => {
                 let rejection = no_token(

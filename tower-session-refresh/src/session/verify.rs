@@ -13,8 +13,9 @@ use tower_session_cookie::{SessionTokens, TransferMethod};
 
 use super::config::{AntiCsrf, SessionConfig};
 use super::error::Rejection;
+use super::error::SessionError;
 use super::issue;
-use super::store::PromoteOutcome;
+use super::store::{PromoteOutcome, SessionStore};
 use crate::token::{AccessTokenClaims, InvalidReason, VerifiedToken, VerifyError};
 
 /// The verified session of a request, put in the request extensions by
@@ -37,6 +38,8 @@ pub struct Session {
     claims: VerifiedToken,
     method: TransferMethod,
     tokens: SessionTokens,
+    // Where the session's server-side data lives (`None` on a verify-only server).
+    store: Option<Arc<dyn SessionStore>>,
 }
 
 impl fmt::Debug for Session {
@@ -60,6 +63,44 @@ impl Session {
             claims,
             method,
             tokens,
+            store: None,
+        }
+    }
+
+    /// The same session, reading its server-side data from `store`.
+    pub(crate) fn with_store(mut self, store: Option<Arc<dyn SessionStore>>) -> Self {
+        self.store = store;
+        self
+    }
+
+    fn data_store(&self) -> Result<&Arc<dyn SessionStore>, SessionError> {
+        self.store.as_ref().ok_or(SessionError::NotAnAuthServer)
+    }
+
+    /// The server-side session data (SuperTokens' `getSessionDataFromDatabase`): one
+    /// store lookup. Never in a token; kept across refreshes. Empty when none was set.
+    ///
+    /// Errors: [`SessionError::UnknownSession`] when the session was revoked or has
+    /// expired, [`SessionError::NotAnAuthServer`] on a verify-only server, a store error (503).
+    pub async fn session_data(&self) -> Result<Map<String, Value>, SessionError> {
+        let info = self.data_store()?.get(self.handle()).await?;
+        match info {
+            Some(info) if info.user_id == self.claims.sub => Ok(info.session_data),
+            _ => Err(SessionError::UnknownSession),
+        }
+    }
+
+    /// Replaces the server-side session data (SuperTokens' `updateSessionDataInDatabase`;
+    /// replaced, not merged). Errors as [`session_data`](Self::session_data).
+    pub async fn update_session_data(&self, data: Map<String, Value>) -> Result<(), SessionError> {
+        if self
+            .data_store()?
+            .update_session_data(self.handle(), data)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(SessionError::UnknownSession)
         }
     }
 
@@ -270,7 +311,9 @@ fn after_verify(
         _ => None,
     };
     let Some((parent, store, keys)) = promotion else {
-        return Checked::Done(Ok(Session::new(claims, transfer, tokens.clone())));
+        return Checked::Done(Ok(
+            Session::new(claims, transfer, tokens.clone()).with_store(config.store().cloned())
+        ));
     };
     let tokens = tokens.clone();
     let issuer = config.issuer().map(str::to_owned);
@@ -298,12 +341,12 @@ fn after_verify(
                 })?;
                 issue::write_access(&tokens, transfer, access, &promoted);
                 tracing::debug!(session_handle = %promoted.session_handle, "refresh token promoted");
-                Ok(Session::new(promoted, transfer, tokens))
+                Ok(Session::new(promoted, transfer, tokens).with_store(Some(store.clone())))
             }
             PromoteOutcome::Deferred => {
                 // Refreshes raced; the next refresh picks the head. The token is good.
                 tracing::debug!(session_handle = %claims.session_handle, "promotion deferred: the head has several children");
-                Ok(Session::new(claims, transfer, tokens))
+                Ok(Session::new(claims, transfer, tokens).with_store(Some(store.clone())))
             }
             PromoteOutcome::Stale => Err(Rejection::TryRefresh(
                 "access token of a rotated-away refresh token",
@@ -314,4 +357,46 @@ fn after_verify(
             }),
         }
     }))
+}
+
+/// SuperTokens' `checkDatabase`: after the token checks, one store lookup of the session
+/// (one Redis round trip); a revoked, signed-out or expired session is refused at once with
+/// 401 `unauthorised` and its tokens cleared, as supertokens-node does ("session does not
+/// exist anymore"); a store error is 503, nothing cleared.
+pub(crate) fn database_check(store: &Arc<dyn SessionStore>, checked: Checked) -> Checked {
+    match checked {
+        Checked::Done(Ok(session)) => {
+            let store = store.clone();
+            Checked::Pending(Box::pin(async move { lookup(&store, session).await }))
+        }
+        Checked::Pending(check) => {
+            let store = store.clone();
+            Checked::Pending(Box::pin(async move { lookup(&store, check.await?).await }))
+        }
+        other => other,
+    }
+}
+
+async fn lookup(store: &Arc<dyn SessionStore>, session: Session) -> Result<Session, Rejection> {
+    let info = store.get(session.handle()).await.map_err(|error| {
+        tracing::warn!(%error, session_handle = %session.handle(), "database check failed: store error");
+        Rejection::Unavailable("session store unavailable")
+    })?;
+    match info {
+        Some(info) if info.user_id == session.user_id() => {
+            let session = if session.store.is_none() {
+                session.with_store(Some(store.clone()))
+            } else {
+                session
+            };
+            Ok(session)
+        }
+        _ => {
+            tracing::debug!(session_handle = %session.handle(), "database check: session no longer exists");
+            Err(Rejection::Unauthorised {
+                why: "session no longer exists",
+                clear: true,
+            })
+        }
+    }
 }

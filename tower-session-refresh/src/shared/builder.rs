@@ -47,6 +47,7 @@ pub struct SharedSessionBuilder {
     key_rotation: Duration,
     verify_only: Option<VerifySource>,
     sdk_routes: bool,
+    check_database: bool,
 }
 
 impl fmt::Debug for SharedSessionBuilder {
@@ -81,6 +82,7 @@ impl SharedSessionBuilder {
             key_rotation: DEFAULT_KEY_ROTATION,
             verify_only: None,
             sdk_routes: true,
+            check_database: false,
         }
     }
 
@@ -215,6 +217,18 @@ impl SharedSessionBuilder {
         Ok(session)
     }
 
+    /// SuperTokens' `checkDatabase` for every [`require_session`](SharedSession::require_session)
+    /// and [`optional_session`](SharedSession::optional_session) layer: each verified
+    /// session is looked up in the store (one lookup per request), so a revoked or
+    /// signed-out session gets 401 `unauthorised` at once. Default `false`. A verify-only
+    /// server has no store: `check_database(true)` with `verify_only` is refused by
+    /// [`build`](Self::build). See
+    /// [`RequireSessionLayer::check_database`](crate::session::RequireSessionLayer::check_database).
+    pub fn check_database(mut self, yes: bool) -> Self {
+        self.check_database = yes;
+        self
+    }
+
     /// Checks everything and builds the stack. Keys kept in the store load in the
     /// background, so this must run inside a tokio runtime unless
     /// [`signing_key`](Self::signing_key) or `verify_only` is given.
@@ -245,6 +259,12 @@ impl SharedSessionBuilder {
         let base = tower_session_cookie::normalise_api_base_path(&self.api_base_path)
             .map_err(|e| err("api_base_path", e))?;
 
+        if self.verify_only.is_some() && self.check_database {
+            return Err(err(
+                "check_database",
+                "a verify-only server has no session store to check sessions in: drop check_database(true) or verify_only",
+            ));
+        }
         if self.verify_only.is_some() {
             for (given, option) in [
                 (self.store.is_some(), "store"),
@@ -407,6 +427,7 @@ impl SharedSessionBuilder {
                 manager,
                 managed,
                 layer,
+                check_database: self.check_database,
             }),
         })
     }
