@@ -123,6 +123,28 @@ impl Rejection {
         }
     }
 
+    /// [`into_response`](Self::into_response) with the configuration's statuses: the
+    /// session-expired status for every 401 (try refresh, unauthorised, theft) and the
+    /// invalid-claim status for an invalid claim, as supertokens-node's
+    /// `sessionExpiredStatusCode` / `invalidClaimStatusCode`. gRPC answers are unchanged.
+    pub(crate) fn into_configured_response(
+        self,
+        config: &super::config::SessionConfig,
+        tokens: Option<&SessionTokens>,
+        grpc: bool,
+    ) -> Response<Bytes> {
+        let claims = matches!(self, Rejection::InvalidClaims(_));
+        let mut response = self.into_response(tokens, grpc);
+        if !grpc {
+            if claims {
+                *response.status_mut() = config.invalid_claim_status();
+            } else if response.status() == StatusCode::UNAUTHORIZED {
+                *response.status_mut() = config.session_expired_status();
+            }
+        }
+        response
+    }
+
     /// The response: JSON for HTTP, trailers-only `grpc-status` for gRPC requests.
     pub(crate) fn into_response(
         self,

@@ -145,7 +145,7 @@ where
             }
             let response = match shared.refresh(&parts.headers, tokens).await {
                 Ok(()) => json_response(StatusCode::OK, Bytes::from_static(b"{}")),
-                Err(rejection) => rejection.into_response(tokens, false),
+                Err(rejection) => rejection.into_configured_response(&shared.config, tokens, false),
             };
             Ok(response.map(JsonBody::new))
         })

@@ -367,12 +367,13 @@ impl Shared {
 }
 
 fn reject<B, ReqBody>(
+    config: &SessionConfig,
     request: &Request<ReqBody>,
     rejection: Rejection,
 ) -> Response<SessionBody<B>> {
     let grpc = is_grpc(request.headers());
     rejection
-        .into_response(request.extensions().get::<SessionTokens>(), grpc)
+        .into_configured_response(config, request.extensions().get::<SessionTokens>(), grpc)
         .map(SessionBody::text)
 }
 
@@ -422,7 +423,7 @@ where
                     request.extensions().get::<SessionTokens>(),
                     "no access token",
                 );
-                ResponseFuture::rejected(reject(&request, rejection))
+                ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
             }
             Checked::NoToken => {
                 // Tells the `Session` extractor the layer ran (401, not "layer missing").
@@ -434,9 +435,9 @@ where
                     request.extensions_mut().insert(session);
                     ResponseFuture::inner(self.inner.call(request), self.private(true))
                 }
-                Err(rejection) => ResponseFuture::rejected(reject(&request, rejection)),
+                Err(rejection) => ResponseFuture::rejected(reject(&self.shared.config, &request, rejection)),
             },
-            Checked::Done(Err(rejection)) => ResponseFuture::rejected(reject(&request, rejection)),
+            Checked::Done(Err(rejection)) => ResponseFuture::rejected(reject(&self.shared.config, &request, rejection)),
             Checked::Pending(check) => {
                 // The ready service goes into the future; a clone stays for the next call.
                 let clone = self.inner.clone();
@@ -454,7 +455,7 @@ where
                                 response.map(SessionBody::new)
                             })
                         }
-                        Err(rejection) => Ok(reject(&request, rejection)),
+                        Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
                     }
                 }))
             }

@@ -48,6 +48,8 @@ pub struct SharedSessionBuilder {
     verify_only: Option<VerifySource>,
     sdk_routes: bool,
     check_database: bool,
+    session_expired_status: u16,
+    invalid_claim_status: u16,
 }
 
 impl fmt::Debug for SharedSessionBuilder {
@@ -83,6 +85,8 @@ impl SharedSessionBuilder {
             verify_only: None,
             sdk_routes: true,
             check_database: false,
+            session_expired_status: crate::session::DEFAULT_SESSION_EXPIRED_STATUS,
+            invalid_claim_status: crate::session::DEFAULT_INVALID_CLAIM_STATUS,
         }
     }
 
@@ -229,6 +233,25 @@ impl SharedSessionBuilder {
         self
     }
 
+    /// The status of "try refresh token" / "unauthorised" / "token theft detected" answers
+    /// (default 401), SuperTokens' `sessionExpiredStatusCode`: the frontend SDK refreshes
+    /// on exactly this status, so give it the same value. A 4xx other than
+    /// [`invalid_claim_status`](Self::invalid_claim_status), checked by
+    /// [`build`](Self::build).
+    pub fn session_expired_status(mut self, status: u16) -> Self {
+        self.session_expired_status = status;
+        self
+    }
+
+    /// The status of "invalid claim" answers (default 403), SuperTokens'
+    /// `invalidClaimStatusCode`. A 4xx other than
+    /// [`session_expired_status`](Self::session_expired_status), checked by
+    /// [`build`](Self::build).
+    pub fn invalid_claim_status(mut self, status: u16) -> Self {
+        self.invalid_claim_status = status;
+        self
+    }
+
     /// Checks everything and builds the stack. Keys kept in the store load in the
     /// background, so this must run inside a tokio runtime unless
     /// [`signing_key`](Self::signing_key) or `verify_only` is given.
@@ -259,6 +282,14 @@ impl SharedSessionBuilder {
         let base = tower_session_cookie::normalise_api_base_path(&self.api_base_path)
             .map_err(|e| err("api_base_path", e))?;
 
+        crate::session::config::check_statuses(
+            self.session_expired_status,
+            self.invalid_claim_status,
+        )
+        .map_err(|e| match &e {
+            SessionConfigError::Status { option, .. } => err(option, e),
+            _ => err("session_expired_status", e),
+        })?;
         if self.verify_only.is_some() && self.check_database {
             return Err(err(
                 "check_database",
@@ -318,7 +349,9 @@ impl SharedSessionBuilder {
         let mut session = SessionConfig::builder(cookies.clone())
             .api_domain(api.origin.clone())
             .access_token_lifetime(self.access_lifetime)
-            .refresh_token_lifetime(self.refresh_lifetime);
+            .refresh_token_lifetime(self.refresh_lifetime)
+            .session_expired_status(self.session_expired_status)
+            .invalid_claim_status(self.invalid_claim_status);
         if let Some(mode) = self.anti_csrf {
             session = session.anti_csrf(mode);
         }
