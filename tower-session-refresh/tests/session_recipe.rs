@@ -349,3 +349,95 @@ async fn session_data_is_kept_beside_the_session_and_survives_refresh() {
     let gone = get_as(addr, "/data", &access2).await;
     assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{}", gone.body);
 }
+
+#[tokio::test]
+async fn configured_statuses_are_used_by_every_answer() {
+    let auth = builder()
+        .session_expired_status(440)
+        .invalid_claim_status(499)
+        .access_token_lifetime(std::time::Duration::from_secs(1))
+        .build()
+        .expect("build");
+    let deny = |_: &Session| {
+        Err(vec![
+            tower_session_refresh::session::ClaimValidationError::new(
+                "st-ev",
+                json!({"message": "wrong value", "expectedValue": true, "actualValue": false}),
+            ),
+        ])
+    };
+    let app = app(&auth).merge(
+        Router::new()
+            .route("/claims", get(me))
+            .route_layer(auth.require_session().claim_validator(deny))
+            .layer(auth.layer()),
+    );
+    let addr = serve(app).await;
+    let alice = sign_in(addr, "alice").await;
+
+    let claims = get_as(addr, "/claims", &alice.access).await;
+    assert_eq!(claims.status.as_u16(), 499, "{}", claims.body);
+    let body: Value = serde_json::from_str(&claims.body).expect("json");
+    assert_eq!(body["message"], "invalid claim");
+    assert_eq!(body["claimValidationErrors"][0]["id"], "st-ev");
+    let bad = get_as(addr, "/me", "not-a-token").await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.body.as_str()),
+        (440, r#"{"message":"unauthorised"}"#)
+    );
+    let none = send(addr, Method::GET, "/me", &[], "").await;
+    assert_eq!(none.status.as_u16(), 440);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = get_as(addr, "/me", &alice.access).await;
+    assert_eq!(
+        (expired.status.as_u16(), expired.body.as_str()),
+        (440, r#"{"message":"try refresh token"}"#)
+    );
+    // The refresh route too: an unknown refresh token.
+    let refused = send(
+        addr,
+        Method::POST,
+        "/auth/session/refresh",
+        &[
+            ("authorization", "Bearer x.0.y.z"),
+            ("st-auth-mode", "header"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(refused.status.as_u16(), 440, "{}", refused.body);
+    // And a good refresh still works.
+    let with_refresh = format!("Bearer {}", alice.refresh);
+    let ok = send(
+        addr,
+        Method::POST,
+        "/auth/session/refresh",
+        &[("authorization", &with_refresh), ("st-auth-mode", "header")],
+        "",
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn statuses_are_validated_at_build() {
+    for (expired, claim, option) in [
+        (500, 403, "session_expired_status"),
+        (200, 403, "session_expired_status"),
+        (401, 401, "session_expired_status"),
+        (401, 302, "invalid_claim_status"),
+        (401, 600, "invalid_claim_status"),
+    ] {
+        let error = builder()
+            .session_expired_status(expired)
+            .invalid_claim_status(claim)
+            .build()
+            .expect_err("refused");
+        assert_eq!(error.option(), option, "{expired}/{claim}: {error}");
+    }
+    assert!(builder()
+        .session_expired_status(419)
+        .invalid_claim_status(401)
+        .build()
+        .is_ok());
+}
