@@ -441,3 +441,99 @@ async fn statuses_are_validated_at_build() {
         .build()
         .is_ok());
 }
+
+fn cookie_value(reply: &Reply, name: &str) -> String {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .expect("cookie set")
+        .to_owned()
+}
+
+/// The website SDK (or a proxy) may send `Authorization: Bearer undefined`, or another
+/// service's token, beside a good session cookie: supertokens-node ignores a bearer that
+/// does not have its access token's structure and uses the cookie; so does this layer.
+#[tokio::test]
+async fn a_bearer_that_is_not_an_access_token_does_not_shadow_the_cookie() {
+    let auth = builder().build().expect("build");
+    let addr = serve(app(&auth)).await;
+    let login = send(
+        addr,
+        Method::POST,
+        "/login",
+        &[("st-auth-mode", "cookie")],
+        "alice",
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let cookie = format!("sAccessToken={}", cookie_value(&login, "sAccessToken"));
+
+    let foreign = format!(
+        "Bearer {}.{}.sig",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"mallory","exp":1}"#),
+    );
+    for bearer in [
+        "Bearer undefined",
+        "Bearer null",
+        "Bearer a.b.c",
+        foreign.as_str(),
+    ] {
+        let me = send(
+            addr,
+            Method::GET,
+            "/me",
+            &[("cookie", &cookie), ("authorization", bearer)],
+            "",
+        )
+        .await;
+        assert_eq!(
+            (me.status, me.body.as_str()),
+            (StatusCode::OK, "alice"),
+            "{bearer}"
+        );
+        // Without the cookie the bearer is what there is: refused, nothing cleared.
+        let alone = send(addr, Method::GET, "/me", &[("authorization", bearer)], "").await;
+        assert_eq!(alone.status, StatusCode::UNAUTHORIZED, "{bearer}");
+        assert_eq!(alone.body, r#"{"message":"unauthorised"}"#);
+        assert_eq!(alone.header("front-token"), "");
+    }
+
+    // A bearer with our structure is ours, and wins over the cookie (as in node): a
+    // forged one (alice's claims, another signature) is refused.
+    let header_login = send(
+        addr,
+        Method::POST,
+        "/login",
+        &[("st-auth-mode", "header")],
+        "bob",
+    )
+    .await;
+    let bob = header_login.header("st-access-token").to_owned();
+    let bob_bearer = format!("Bearer {bob}");
+    let me = send(
+        addr,
+        Method::GET,
+        "/me",
+        &[("cookie", &cookie), ("authorization", &bob_bearer)],
+        "",
+    )
+    .await;
+    assert_eq!((me.status, me.body.as_str()), (StatusCode::OK, "bob"));
+    let mut parts: Vec<&str> = bob.split('.').collect();
+    parts[2] = "AAAA";
+    let forged = format!("Bearer {}", parts.join("."));
+    let me = send(
+        addr,
+        Method::GET,
+        "/me",
+        &[("cookie", &cookie), ("authorization", &forged)],
+        "",
+    )
+    .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.body);
+}

@@ -130,17 +130,32 @@ pub(crate) fn check_statuses(
         other_status,
     };
     if !(400..500).contains(&expired) || expired == claim {
-        return Err(error("session_expired_status", expired, "invalid_claim_status", claim));
+        return Err(error(
+            "session_expired_status",
+            expired,
+            "invalid_claim_status",
+            claim,
+        ));
     }
     if !(400..500).contains(&claim) {
-        return Err(error("invalid_claim_status", claim, "session_expired_status", expired));
+        return Err(error(
+            "invalid_claim_status",
+            claim,
+            "session_expired_status",
+            expired,
+        ));
     }
     match (
         http::StatusCode::from_u16(expired),
         http::StatusCode::from_u16(claim),
     ) {
         (Ok(expired), Ok(claim)) => Ok((expired, claim)),
-        _ => Err(error("session_expired_status", expired, "invalid_claim_status", claim)),
+        _ => Err(error(
+            "session_expired_status",
+            expired,
+            "invalid_claim_status",
+            claim,
+        )),
     }
 }
 

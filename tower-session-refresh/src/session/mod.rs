@@ -101,8 +101,7 @@ pub use body::{JsonBody, SessionBody};
 pub use config::{
     AntiCsrf, SessionConfig, SessionConfigBuilder, SessionConfigError,
     DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_INVALID_CLAIM_STATUS, DEFAULT_MAX_USER_ID_BYTES,
-    DEFAULT_REFRESH_TOKEN_LIFETIME, DEFAULT_SESSION_EXPIRED_STATUS,
-    MAX_ACCESS_TOKEN_LIFETIME,
+    DEFAULT_REFRESH_TOKEN_LIFETIME, DEFAULT_SESSION_EXPIRED_STATUS, MAX_ACCESS_TOKEN_LIFETIME,
 };
 pub use error::{ClaimValidationError, SessionError};
 pub use manager::SessionManager;

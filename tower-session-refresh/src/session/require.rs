@@ -435,9 +435,13 @@ where
                     request.extensions_mut().insert(session);
                     ResponseFuture::inner(self.inner.call(request), self.private(true))
                 }
-                Err(rejection) => ResponseFuture::rejected(reject(&self.shared.config, &request, rejection)),
+                Err(rejection) => {
+                    ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
+                }
             },
-            Checked::Done(Err(rejection)) => ResponseFuture::rejected(reject(&self.shared.config, &request, rejection)),
+            Checked::Done(Err(rejection)) => {
+                ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
+            }
             Checked::Pending(check) => {
                 // The ready service goes into the future; a clone stays for the next call.
                 let clone = self.inner.clone();

@@ -252,9 +252,19 @@ pub(crate) fn check_request(
     if tokens.has_duplicate_authorization() {
         return Checked::Done(Err(Rejection::DUPLICATE_AUTHORIZATION));
     }
-    let Some(access) = tokens.access_token() else {
+    let Some(mut access) = tokens.access_token() else {
         return Checked::NoToken;
     };
+    if let Some(cookie) = tokens.shadowed_access_cookie() {
+        // supertokens-node ignores a bearer without its access token's structure
+        // (`Bearer undefined`, another service's token) and uses the cookie.
+        if !has_access_token_structure(access.as_str()) {
+            tracing::debug!(
+                "ignoring a bearer that is not an access token; using the access cookie"
+            );
+            access = cookie;
+        }
+    }
     let transfer = access.method;
     if transfer == TransferMethod::Cookie && tokens.has_duplicate_access_cookie() {
         // spec 2.2: several sAccessToken cookies => try refresh (the refresh route clears
@@ -399,4 +409,33 @@ async fn lookup(store: &Arc<dyn SessionStore>, session: Session) -> Result<Sessi
             })
         }
     }
+}
+
+/// Whether `token` has the structure of an access token (supertokens-node's
+/// `validateAccessTokenStructure`, signature not checked): three base64url parts, a JSON
+/// header, and a JSON payload with string `sub`, `sessionHandle` and `refreshTokenHash1`
+/// and numeric `exp` and `iat`. Only asked when a bearer and an access cookie both came.
+pub(crate) fn has_access_token_structure(token: &str) -> bool {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+            .and_then(|raw| serde_json::from_slice::<Map<String, Value>>(&raw).ok())
+    };
+    let (Some(_), Some(claims)) = (decode(header), decode(payload)) else {
+        return false;
+    };
+    ["sub", "sessionHandle", "refreshTokenHash1"]
+        .iter()
+        .all(|name| claims.get(*name).is_some_and(Value::is_string))
+        && ["exp", "iat"]
+            .iter()
+            .all(|name| claims.get(*name).is_some_and(Value::is_number))
 }
