@@ -138,9 +138,20 @@ fn add_vary(headers: &mut HeaderMap) {
 /// | no token because the `Cookie` headers are over `max_cookie_header_bytes` (a "cookie bomb"; logged at warn) | 431 `{"message":"Cookie header too large: session cookies not read"}`, nothing cleared | 8 |
 /// | two `Authorization` headers; in `ViaToken` mode two `anti-csrf` headers on a checked request | 400 `{"message":"more than one Authorization header"}` / `"more than one anti-csrf header"`, nothing cleared | 3 |
 /// | promotion: session gone | 401 `unauthorised`, tokens cleared | 16 |
+/// | [`check_database`](Self::check_database) on, and the session is revoked, signed out or expired in the store | 401 `unauthorised`, tokens cleared | 16 |
 /// | promotion: the token belongs to a rotated-away refresh token (a late request, or a sibling of the promoted child) | 401 `try refresh token`, nothing cleared (the refresh then carries on, or detects theft) | 16 |
 /// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
 /// | store / remote JWKS unreachable | 503 `{"message":…}`, nothing cleared | 14 |
+///
+/// The 401s are the configuration's
+/// [`session_expired_status`](super::SessionConfigBuilder::session_expired_status) and the
+/// 403 its [`invalid_claim_status`](super::SessionConfigBuilder::invalid_claim_status)
+/// when set (SuperTokens' `sessionExpiredStatusCode` / `invalidClaimStatusCode`).
+///
+/// An `Authorization: Bearer` value without the structure of an access token (`Bearer
+/// undefined`, another service's token) is ignored when an access cookie came too, and the
+/// cookie is checked, as supertokens-node does; a bearer with that structure wins over the
+/// cookie.
 ///
 /// `OPTIONS` and `TRACE` requests pass without a check (CORS preflights), as in
 /// supertokens-node.
