@@ -279,6 +279,17 @@ impl Server {
     /// a test that counts refreshes after one expiry stays right however slow the
     /// machine is (the refreshed token cannot expire under the test).
     pub async fn start_with(ttl_secs: u64, refreshed_ttl_secs: u64) -> Self {
+        Self::start_with_status(ttl_secs, refreshed_ttl_secs, 401).await
+    }
+
+    /// Like [`Server::start_with`], with every session-expired answer (try refresh,
+    /// unauthorised, theft) given `session_expired_status` (the server's
+    /// `SessionConfigBuilder::session_expired_status`).
+    pub async fn start_with_status(
+        ttl_secs: u64,
+        refreshed_ttl_secs: u64,
+        session_expired_status: u16,
+    ) -> Self {
         let (listener, addr) = crate::serve::listener().await;
         let port = addr.port();
         let st = Arc::new(St::default());
@@ -295,6 +306,7 @@ impl Server {
         let config = SessionConfig::builder(cookies.clone())
             .api_domain(format!("http://api.example.test:{port}"))
             .access_token_lifetime(Duration::from_secs(ttl_secs))
+            .session_expired_status(session_expired_status)
             .keys(keys.clone())
             .store(store.clone())
             .build()
@@ -302,6 +314,7 @@ impl Server {
         let refreshed = SessionConfig::builder(cookies.clone())
             .api_domain(format!("http://api.example.test:{port}"))
             .access_token_lifetime(Duration::from_secs(refreshed_ttl_secs))
+            .session_expired_status(session_expired_status)
             .keys(keys)
             .store(store)
             .build()

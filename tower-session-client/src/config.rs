@@ -52,6 +52,7 @@ pub struct ClientConfig {
     pub(crate) expiry_margin: Duration,
     pub(crate) relative_host: Option<String>,
     pub(crate) refresh_cookie: String,
+    pub(crate) session_expired_status: http::StatusCode,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -71,6 +72,7 @@ impl fmt::Debug for ClientConfig {
             .field("errors", &self.errors)
             .field("expiry_margin", &self.expiry_margin)
             .field("relative_uri_host", &self.relative_host)
+            .field("session_expired_status", &self.session_expired_status)
             .finish()
     }
 }
@@ -90,7 +92,14 @@ impl ClientConfig {
             expiry_margin: Duration::ZERO,
             relative_host: None,
             refresh_cookie: "sRefreshToken".to_owned(),
+            session_expired_status: 401,
         }
+    }
+
+    /// The session-expired status (see
+    /// [`ClientConfigBuilder::session_expired_status`]).
+    pub fn session_expired_status(&self) -> http::StatusCode {
+        self.session_expired_status
     }
 
     /// The transfer method the client asks for (`st-auth-mode`).
@@ -148,6 +157,7 @@ pub struct ClientConfigBuilder {
     expiry_margin: Duration,
     relative_host: Option<String>,
     refresh_cookie: String,
+    session_expired_status: u16,
 }
 
 impl ClientConfigBuilder {
@@ -210,12 +220,44 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// The status on which a call is refreshed and retried, and a refresh answer means the
+    /// session has ended (default 401): the frontend SDK's `sessionExpiredStatusCode`. Give
+    /// it the value the server answers with (its `session_expired_status`). A 4xx status;
+    /// checked by [`build`](Self::build).
+    ///
+    /// ```
+    /// use tower_session_client::{ClientConfig, ClientConfigError};
+    ///
+    /// let config = ClientConfig::builder("https://api.example.com")
+    ///     .session_expired_status(440)
+    ///     .build()?;
+    /// assert_eq!(config.session_expired_status(), 440);
+    /// assert!(matches!(
+    ///     ClientConfig::builder("https://api.example.com").session_expired_status(200).build(),
+    ///     Err(ClientConfigError::SessionExpiredStatus(200))
+    /// ));
+    /// # Ok::<(), ClientConfigError>(())
+    /// ```
+    pub fn session_expired_status(mut self, status: u16) -> Self {
+        self.session_expired_status = status;
+        self
+    }
+
     /// Validates the configuration.
     ///
     /// Fails when the API domain is not an `http`/`https` origin (see
     /// [`tower_domain_guard::Origin`]), when it lies
-    /// outside the shared domain (the session would not reach it), or when the base path is not a path.
+    /// outside the shared domain (the session would not reach it), when the base path is not a path,
+    /// or when `session_expired_status` is not a 4xx status.
     pub fn build(self) -> Result<ClientConfig, ClientConfigError> {
+        let session_expired_status = match http::StatusCode::from_u16(self.session_expired_status) {
+            Ok(status) if status.is_client_error() => status,
+            _ => {
+                return Err(ClientConfigError::SessionExpiredStatus(
+                    self.session_expired_status,
+                ))
+            }
+        };
         // The workspace's one origin parser: a bare origin, no path, no `_`, default port dropped.
         let origin = tower_domain_guard::Origin::parse(&self.api_domain)
             .map_err(|_| ClientConfigError::ApiDomain(self.api_domain.clone()))?;
@@ -245,6 +287,7 @@ impl ClientConfigBuilder {
             expiry_margin: self.expiry_margin,
             relative_host: self.relative_host,
             refresh_cookie: self.refresh_cookie,
+            session_expired_status,
         })
     }
 }
@@ -260,6 +303,8 @@ pub enum ClientConfigError {
     NotInside(DomainError),
     /// The API base path is not a plain path.
     BasePath(String),
+    /// `session_expired_status` is not a 4xx status.
+    SessionExpiredStatus(u16),
 }
 
 impl fmt::Display for ClientConfigError {
@@ -271,6 +316,9 @@ impl fmt::Display for ClientConfigError {
             ),
             Self::NotInside(e) => write!(f, "{e}"),
             Self::BasePath(s) => write!(f, "api base path {s:?} is not a plain path, e.g. \"/auth\""),
+            Self::SessionExpiredStatus(s) => {
+                write!(f, "session_expired_status must be a 4xx status, got {s}")
+            }
         }
     }
 }

@@ -112,7 +112,7 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Method, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -299,10 +299,10 @@ impl<S> SessionClient<S> {
                 drain(resp.into_body()).await;
                 status
             }
-            Err(ClientError::SessionExpired) => StatusCode::UNAUTHORIZED,
+            Err(ClientError::SessionExpired) => self.shared.config.session_expired_status,
             Err(e) => return Err(e),
         };
-        if status.is_success() || status == StatusCode::UNAUTHORIZED {
+        if status.is_success() || status == self.shared.config.session_expired_status {
             self.shared.clear();
             Ok(true)
         } else {
@@ -445,7 +445,7 @@ where
         attempts += 1;
         shared.absorb(resp.headers(), &url);
         // Sent again at most once: a second 401 is the caller's.
-        if !is_unauthorised(&resp) || attempts > 1 {
+        if !is_unauthorised(&resp, shared.config.session_expired_status) || attempts > 1 {
             return Ok(resp);
         }
         if expired || !shared.can_refresh() {

@@ -59,9 +59,9 @@ pub(crate) fn parse_front(raw: &str) -> Option<Front> {
     })
 }
 
-/// A 401, or a gRPC trailers-only response with `grpc-status: 16` (UNAUTHENTICATED).
-pub(crate) fn is_unauthorised<B>(resp: &Response<B>) -> bool {
-    resp.status() == StatusCode::UNAUTHORIZED
+/// The session-expired status (401 by default), or a gRPC trailers-only response with `grpc-status: 16` (UNAUTHENTICATED).
+pub(crate) fn is_unauthorised<B>(resp: &Response<B>, expired: StatusCode) -> bool {
+    resp.status() == expired
         || resp
             .headers()
             .get(GRPC_STATUS)

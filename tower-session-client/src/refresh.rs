@@ -99,7 +99,7 @@ where
         } else {
             RefreshOutcome::Failed(RefreshFailure::MissingFrontToken)
         }
-    } else if status == StatusCode::UNAUTHORIZED || !shared.exists() {
+    } else if status == shared.config.session_expired_status || !shared.exists() {
         tracing::debug!(target: "tower_session_client", %status, "session ended");
         shared.clear();
         RefreshOutcome::Expired

@@ -115,6 +115,8 @@ impl fmt::Debug for ReceivedToken {
 #[derive(Debug, Default)]
 pub(crate) struct Received {
     pub(crate) access_token: Option<ReceivedToken>,
+    /// The access cookie, when a bearer took the `access_token` slot (else `None`).
+    pub(crate) shadowed_access_cookie: Option<ReceivedToken>,
     pub(crate) refresh_token: Option<ReceivedToken>,
     pub(crate) duplicate_access_cookie: bool,
     pub(crate) duplicate_refresh_cookie: bool,

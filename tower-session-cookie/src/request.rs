@@ -91,6 +91,11 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
         Some(_) => token(bearer, TransferMethod::Header),
         None => token(cookies.access, TransferMethod::Cookie),
     };
+    if received.access_token.is_some() && bearer.is_some() {
+        // Kept for the session layer, which uses the cookie when the bearer is not an
+        // access token of ours (supertokens-node ignores such a bearer).
+        received.shadowed_access_cookie = token(cookies.access, TransferMethod::Cookie);
+    }
     received.refresh_token = match bearer {
         Some(_) if on_refresh_route => token(bearer, TransferMethod::Header),
         _ => token(cookies.refresh, TransferMethod::Cookie),

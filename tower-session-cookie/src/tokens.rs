@@ -106,6 +106,15 @@ impl SessionTokens {
         self.shared.received.access_token.as_ref()
     }
 
+    /// The access cookie of a request whose `Authorization: Bearer` took the
+    /// [`access_token`](Self::access_token) slot (`None` otherwise, or without an access
+    /// cookie). A session layer falls back to it when the bearer value is not one of its
+    /// access tokens (`Bearer undefined`, another service's token), as supertokens-node
+    /// ignores a bearer that does not have its access token's structure.
+    pub fn shadowed_access_cookie(&self) -> Option<&ReceivedToken> {
+        self.shared.received.shadowed_access_cookie.as_ref()
+    }
+
     /// The refresh token. On the refresh route (`config().refresh_path()`) a bearer value
     /// is the refresh token (the SDK sends it that way) and wins over the refresh cookie.
     pub fn refresh_token(&self) -> Option<&ReceivedToken> {

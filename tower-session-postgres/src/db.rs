@@ -10,10 +10,13 @@ use tokio_postgres::NoTls;
 use tower_session_refresh::store::{StoreError, StoreErrorKind};
 
 /// The newest schema migration this version knows.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// The migrations, in order; `__SCHEMA__` stands for the quoted schema name.
-const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("migrations/0001_sessions.sql"))];
+const MIGRATIONS: [(i32, &str); 2] = [
+    (1, include_str!("migrations/0001_sessions.sql")),
+    (2, include_str!("migrations/0002_session_data.sql")),
+];
 
 /// Connection settings shared by [`PostgresStore`](crate::PostgresStore) and
 /// [`PostgresKeyStore`](crate::PostgresKeyStore).

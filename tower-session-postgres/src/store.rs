@@ -16,7 +16,8 @@ use crate::db::{corrupt, pg_error, Database, PostgresConfig};
 use crate::PostgresKeyStore;
 
 /// The columns [`parse_info`] reads, in its order.
-const INFO_COLUMNS: &str = "handle, user_id, tenant_id, payload, expires_at";
+const INFO_COLUMNS: &str =
+    "handle, user_id, tenant_id, payload, expires_at, time_created, session_data";
 
 /// Sessions in PostgreSQL, shared by any number of auth processes and machines.
 ///
@@ -33,7 +34,7 @@ const INFO_COLUMNS: &str = "handle, user_id, tenant_id, payload, expires_at";
 /// hash and generation of the head refresh token, the head's unused children as a `text[]`
 /// of at most [`MAX_CHILDREN`] hashes, and the expiry in ms since the Unix epoch), indexed by
 /// user and by expiry; table `tsr_key_set` for [`PostgresKeyStore`]; table `tsr_migrations`
-/// with the applied migration versions; and the functions `tsr_rotate` and `tsr_promote`.
+/// with the applied migration versions; and the functions `tsr_rotate`, `tsr_rotate_with_data` and `tsr_promote`. Each row also keeps the creation time and the server-side session data (migration 2).
 /// A row holds no secrets, only SHA-256 hex of refresh tokens and of the family secret, and
 /// its size does not grow with the number of rotations.
 ///
@@ -99,6 +100,7 @@ struct Statements {
     revoke_all: String,
     list: String,
     update_payload: String,
+    update_session_data: String,
     sweep: String,
 }
 
@@ -108,21 +110,22 @@ impl Statements {
             create: db.sql(
                 "INSERT INTO __SCHEMA__.tsr_sessions
                      (handle, user_id, tenant_id, payload, family_hash, head_hash, generation,
-                      children, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, '{}', $7)
+                      children, expires_at, time_created, session_data)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, '{}', $7, $8, $9)
                  ON CONFLICT (handle) DO UPDATE SET
                      user_id = EXCLUDED.user_id, tenant_id = EXCLUDED.tenant_id,
                      payload = EXCLUDED.payload, family_hash = EXCLUDED.family_hash,
                      head_hash = EXCLUDED.head_hash, generation = 0, children = '{}',
-                     expires_at = EXCLUDED.expires_at",
+                     expires_at = EXCLUDED.expires_at, time_created = EXCLUDED.time_created,
+                     session_data = EXCLUDED.session_data",
             ),
             get: db.sql(&format!(
                 "SELECT {INFO_COLUMNS} FROM __SCHEMA__.tsr_sessions
                  WHERE handle = $1 AND expires_at > $2"
             )),
             rotate: db.sql(
-                "SELECT o_code, o_user, o_tenant, o_payload
-                 FROM __SCHEMA__.tsr_rotate($1, $2, $3, $4, $5, $6, $7, $8)",
+                "SELECT o_code, o_user, o_tenant, o_payload, o_created, o_data
+                 FROM __SCHEMA__.tsr_rotate_with_data($1, $2, $3, $4, $5, $6, $7, $8)",
             ),
             promote: db.sql("SELECT __SCHEMA__.tsr_promote($1, $2, $3, $4)"),
             revoke: db.sql(
@@ -139,6 +142,10 @@ impl Statements {
             )),
             update_payload: db.sql(
                 "UPDATE __SCHEMA__.tsr_sessions SET payload = $2
+                 WHERE handle = $1 AND expires_at > $3",
+            ),
+            update_session_data: db.sql(
+                "UPDATE __SCHEMA__.tsr_sessions SET session_data = $2
                  WHERE handle = $1 AND expires_at > $3",
             ),
             // SKIP LOCKED: a sweep never waits for (or blocks) a refresh in progress.
@@ -282,6 +289,11 @@ impl PostgresStore {
 
     async fn do_create(&self, session: NewSession) -> Result<(), StoreError> {
         let payload = session.payload.as_ref().map(encode_payload).transpose()?;
+        let data = if session.session_data.is_empty() {
+            None
+        } else {
+            Some(encode_payload(&session.session_data)?)
+        };
         self.query(
             &self.inner.sql.create,
             &[
@@ -292,6 +304,8 @@ impl PostgresStore {
                 &session.family_hash,
                 &session.refresh_hash,
                 &millis(session.expires_at),
+                &millis(self.now()),
+                &data,
             ],
         )
         .await?;
@@ -343,6 +357,8 @@ impl PostgresStore {
             3 => {
                 let tenant: Option<String> = row.try_get(2).map_err(pg_error)?;
                 let payload: Option<String> = row.try_get(3).map_err(pg_error)?;
+                let created: Option<i64> = row.try_get(4).map_err(pg_error)?;
+                let data: Option<String> = row.try_get(5).map_err(pg_error)?;
                 Ok(RotateOutcome::Rotated {
                     session: SessionInfo {
                         handle: handle.to_owned(),
@@ -350,6 +366,8 @@ impl PostgresStore {
                         tenant_id: tenant.ok_or_else(|| corrupt("rotated without a tenant"))?,
                         payload: payload.as_deref().map(decode_payload).transpose()?,
                         expires_at,
+                        time_created: from_millis(created.unwrap_or(0)),
+                        session_data: decode_data(data.as_deref())?,
                     },
                     parent_hash: presented.hash.to_owned(),
                 })
@@ -438,6 +456,30 @@ impl PostgresStore {
             .await?;
         Ok(updated == 1)
     }
+
+    async fn do_update_session_data(
+        &self,
+        handle: &str,
+        data: Map<String, Json>,
+    ) -> Result<bool, StoreError> {
+        let data = encode_payload(&data)?;
+        let updated = self
+            .inner
+            .db
+            .run(async {
+                let client = self.inner.db.client().await?;
+                let statement = client
+                    .prepare_cached(&self.inner.sql.update_session_data)
+                    .await
+                    .map_err(pg_error)?;
+                client
+                    .execute(&statement, &[&handle, &data, &millis(self.now())])
+                    .await
+                    .map_err(pg_error)
+            })
+            .await?;
+        Ok(updated == 1)
+    }
 }
 
 impl SessionStore for PostgresStore {
@@ -493,6 +535,25 @@ impl SessionStore for PostgresStore {
     ) -> StoreFuture<'a, bool> {
         Box::pin(self.do_update_payload(handle, payload))
     }
+
+    fn update_session_data<'a>(
+        &'a self,
+        handle: &'a str,
+        data: Map<String, Json>,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.do_update_session_data(handle, data))
+    }
+}
+
+fn from_millis(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.unsigned_abs())
+}
+
+/// Session data from its column (`NULL`: empty).
+fn decode_data(raw: Option<&str>) -> Result<Map<String, Json>, StoreError> {
+    raw.map(decode_payload)
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 /// Ms since the Unix epoch, as PostgreSQL's `bigint` (saturating).
@@ -519,5 +580,11 @@ fn parse_info(row: &Row) -> Result<SessionInfo, StoreError> {
         tenant_id: row.try_get(2).map_err(pg_error)?,
         payload: payload.as_deref().map(decode_payload).transpose()?,
         expires_at: UNIX_EPOCH + Duration::from_millis(expires.unsigned_abs()),
+        time_created: from_millis(row.try_get(5).map_err(pg_error)?),
+        session_data: decode_data(
+            row.try_get::<_, Option<String>>(6)
+                .map_err(pg_error)?
+                .as_deref(),
+        )?,
     })
 }

@@ -35,6 +35,7 @@ fn session(handle: &str, user: &str, expires_at: SystemTime) -> NewSession {
         refresh_hash: refresh_token_hash(&format!("{handle}-rt0")),
         family_hash: refresh_token_hash(&format!("{handle}-family")),
         expires_at,
+        session_data: Default::default(),
     }
 }
 

@@ -36,6 +36,7 @@ fn new_session(handle: &str, user: &str, refresh: &str) -> NewSession {
             serde_json::json!("admin"),
         )])),
         expires_at: later(3600),
+        session_data: serde_json::Map::from_iter([("n".to_owned(), serde_json::json!(1))]),
     }
 }
 

@@ -134,6 +134,7 @@ async fn create(store: &RedisStore, user: &str, first: &str, expires_at: SystemT
             refresh_hash: hash(first),
             family_hash: family(),
             expires_at,
+            session_data: Default::default(),
         })
         .await
         .expect("create");
@@ -201,7 +202,10 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     let fields: std::collections::BTreeMap<String, String> =
         connection.hgetall(&key).expect("hgetall");
     let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(names, ["c", "e", "f", "g", "h", "p", "t", "u", "v", "x"]);
+    assert_eq!(
+        names,
+        ["c", "e", "f", "g", "h", "k", "p", "t", "u", "v", "x"]
+    );
     assert_eq!(fields["v"], "2");
     assert_eq!(fields["u"], user);
     assert_eq!(fields["t"], "public");
@@ -226,7 +230,10 @@ async fn session_layout_is_compact_versioned_and_hash_tagged() {
     assert_eq!(fields["g"], "1");
     assert_eq!(fields["c"], format!("[\"{}\"]", hash("rt2")));
     let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(names, ["c", "e", "f", "g", "h", "p", "t", "u", "v", "x"]);
+    assert_eq!(
+        names,
+        ["c", "e", "f", "g", "h", "k", "p", "t", "u", "v", "x"]
+    );
 
     // 200 rotations later the session is no bigger.
     for g in 2..202u64 {
@@ -549,6 +556,7 @@ async fn assert_all_fail_fast(store: &RedisStore, handle: &str, budget: Duration
                 refresh_hash: hash("rt0"),
                 family_hash: family(),
                 expires_at: later(600),
+                session_data: Default::default(),
             })
             .await
             .err(),
@@ -860,4 +868,50 @@ async fn sessions_of_layout_1_are_refused_with_a_warning_and_can_be_revoked() {
     assert!(store.revoke(&handle).await.expect("revoke"), "revocable");
     let exists: bool = connection.exists(&key).expect("exists");
     assert!(!exists, "revocation deletes it");
+}
+
+/// Session data lives in field `d` of the session hash (JSON, as given), the creation time
+/// in `k`; reading a session (what `check_database` does per request) is one `HMGET`, and
+/// replacing its data one `EVALSHA`.
+#[tokio::test]
+async fn session_data_is_one_field_and_a_lookup_is_one_round_trip() {
+    let mut redis = OwnRedis::new();
+    redis.start();
+    let store = RedisStore::connect(&redis.url(), RedisStoreConfig::new("sd:"))
+        .await
+        .expect("connect");
+    let handle = create(&store, "u", "rt0", later(600)).await;
+    let data = Map::from_iter([("cart".to_owned(), json!([1, 2.5, null, {"a": "b"}]))]);
+    assert!(store
+        .update_session_data(&handle, data.clone())
+        .await
+        .expect("update"));
+    let mut connection = sync_connection(&redis.url());
+    let raw: String = connection
+        .hget(store.session_key(&handle), "d")
+        .expect("hget d");
+    assert_eq!(raw, r#"{"cart":[1,2.5,null,{"a":"b"}]}"#);
+    let created: u64 = connection
+        .hget(store.session_key(&handle), "k")
+        .expect("hget k");
+    let info = store.get(&handle).await.expect("get").expect("live");
+    assert_eq!(
+        info.time_created,
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(created)
+    );
+    assert_eq!(info.session_data, data);
+
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut connection)
+        .expect("resetstat");
+    for _ in 0..5 {
+        assert!(store.get(&handle).await.expect("get").is_some());
+    }
+    let calls = command_calls(&redis.url());
+    assert_eq!(
+        calls,
+        std::collections::BTreeMap::from([("hmget".to_owned(), 5)]),
+        "five lookups, five round trips"
+    );
 }

@@ -54,6 +54,7 @@ fn memory_store_threads_racing_one_child() {
                     refresh_hash: rt0.hash.clone(),
                     family_hash: family.clone(),
                     expires_at: exp,
+                    session_data: Default::default(),
                 })
                 .await
                 .expect("create");

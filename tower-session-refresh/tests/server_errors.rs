@@ -201,6 +201,13 @@ impl SessionStore for FailingStore {
     fn update_payload<'a>(&'a self, _: &'a str, _: Map<String, Value>) -> StoreFuture<'a, bool> {
         fail()
     }
+    fn update_session_data<'a>(
+        &'a self,
+        _: &'a str,
+        _: Map<String, Value>,
+    ) -> StoreFuture<'a, bool> {
+        fail()
+    }
 }
 
 fn assert_503_nothing_cleared(reply: &Reply, what: &str) {

@@ -541,6 +541,13 @@ impl SessionStore for NoKeys {
     ) -> StoreFuture<'a, bool> {
         self.0.update_payload(handle, payload)
     }
+    fn update_session_data<'a>(
+        &'a self,
+        handle: &'a str,
+        data: serde_json::Map<String, serde_json::Value>,
+    ) -> StoreFuture<'a, bool> {
+        self.0.update_session_data(handle, data)
+    }
 }
 
 fn base() -> tower_session_refresh::SharedSessionBuilder {

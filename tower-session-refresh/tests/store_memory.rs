@@ -42,6 +42,7 @@ async fn expired_sessions_are_swept_so_memory_stays_bounded() {
                 refresh_hash: "00".repeat(32),
                 family_hash: FAMILY.into(),
                 expires_at: start + Duration::from_secs(10),
+                session_data: Default::default(),
             })
             .await
             .expect("create");
@@ -60,6 +61,7 @@ async fn expired_sessions_are_swept_so_memory_stays_bounded() {
                 refresh_hash: "11".repeat(32),
                 family_hash: FAMILY.into(),
                 expires_at: start + Duration::from_secs(100),
+                session_data: Default::default(),
             })
             .await
             .expect("create");
@@ -93,6 +95,7 @@ async fn rotations_race_across_threads() {
             refresh_hash: hash("rt0"),
             family_hash: FAMILY.into(),
             expires_at: expires,
+            session_data: Default::default(),
         })
         .await
         .expect("create");
@@ -180,6 +183,7 @@ async fn expired_sessions_are_evicted_when_touched() {
                 refresh_hash: hash(handle),
                 family_hash: FAMILY.into(),
                 expires_at: start + Duration::from_secs(10),
+                session_data: Default::default(),
             })
             .await
             .expect("create");

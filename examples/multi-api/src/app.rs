@@ -54,6 +54,9 @@ fn flag_of(option: &str) -> &'static str {
         "key_rotation" => "--key-rotation",
         "verify_only" => "--jwks-url",
         "anti_csrf" => "--anti-csrf",
+        "check_database" => "--check-database",
+        "session_expired_status" => "--session-expired-status",
+        "invalid_claim_status" => "--invalid-claim-status",
         _ => "--store",
     }
 }
@@ -100,7 +103,8 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
                 &format!("{base}/demo/signin"),
                 post(sign_in).with_state(auth.clone()),
             )
-            .merge(claims);
+            .merge(claims)
+            .merge(session_recipe_routes(&auth, base));
         hosts.insert(format!("api.{name}"), api);
     }
     if args.serves("www") {
@@ -153,7 +157,10 @@ async fn session(args: &Args, port: u16) -> Result<SharedSession, FlagError> {
         .refresh_token_lifetime(args.refresh_token_ttl)
         .key_rotation(args.key_rotation)
         // Another process serves api: this one leaves the SDK's routes to it.
-        .sdk_routes(args.serves("api"));
+        .sdk_routes(args.serves("api"))
+        .check_database(args.check_database)
+        .session_expired_status(args.session_expired_status)
+        .invalid_claim_status(args.invalid_claim_status);
     if let Some(older) = &args.older_cookie_domain {
         builder = builder.older_cookie_domain(older);
     }
@@ -222,6 +229,48 @@ async fn session(args: &Args, port: u16) -> Result<SharedSession, FlagError> {
     }
     // Keys kept in the store: the first load is tried before the process starts serving.
     builder.start().await.map_err(from_builder)
+}
+
+/// The contract's "Session recipe" routes of the api host: `GET|PUT /sessiondata` and
+/// `POST {base}/demo/revoke-all`, session required (checked in the store too with
+/// `--check-database`, since they sit behind `require_session()`).
+fn session_recipe_routes(auth: &SharedSession, base: &str) -> Router {
+    Router::new()
+        .route("/sessiondata", get(get_session_data).put(put_session_data))
+        .route(&format!("{base}/demo/revoke-all"), post(revoke_all))
+        .route_layer(auth.require_session())
+        .with_state(auth.clone())
+}
+
+async fn get_session_data(session: Session) -> Result<Json<serde_json::Value>, SessionError> {
+    Ok(Json(serde_json::Value::Object(
+        session.session_data().await?,
+    )))
+}
+
+async fn put_session_data(session: Session, body: axum::body::Bytes) -> Response {
+    let data = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Object(data)) => data,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"message": "the body must be a JSON object"})),
+            )
+                .into_response()
+        }
+    };
+    match session.update_session_data(data).await {
+        Ok(()) => Json(json!({"status": "OK"})).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn revoke_all(
+    State(auth): State<SharedSession>,
+    session: Session,
+) -> Result<Json<serde_json::Value>, SessionError> {
+    let revoked = auth.revoke_all_for_user(session.user_id()).await?;
+    Ok(Json(json!({"status": "OK", "revoked": revoked})))
 }
 
 async fn request_timed_out(_: tower::BoxError) -> Response {

@@ -67,13 +67,20 @@ pub(crate) struct Args {
     pub(crate) request_timeout: Duration,
     /// Connections served at once; past it, new ones are closed at once.
     pub(crate) max_connections: usize,
+    /// `--check-database`: protected routes look the session up in the store.
+    pub(crate) check_database: bool,
+    /// `--session-expired-status N` (checked by the session builder: 4xx).
+    pub(crate) session_expired_status: u16,
+    /// `--invalid-claim-status N` (checked by the session builder: 4xx).
+    pub(crate) invalid_claim_status: u16,
 }
 
 pub(crate) const USAGE: &str = "usage: multi-api-demo [--listen ADDR] [--cookie-domain D] [--api-domain URL] \
 [--website-domain URL] [--api-base-path P] [--access-token-ttl SECS] [--refresh-token-ttl SECS] \
 [--store memory|redis://HOST:PORT[/DB]|redis-cluster://HOST:PORT[,HOST:PORT…]|postgres://USER@HOST:PORT/DB] [--older-cookie-domain D] [--anti-csrf none|via-custom-header|via-token] \
 [--website-dir DIR] [--allow-host H]... [--signing-key FILE] [--key-rotation SECS] [--serve LIST] [--jwks-url URL] [--jwks-ca FILE] \
-[--header-timeout SECS] [--request-timeout SECS] [--max-connections N]
+[--header-timeout SECS] [--request-timeout SECS] [--max-connections N] \
+[--check-database] [--session-expired-status N] [--invalid-claim-status N]
 note: a Redis without persistence (appendonly yes, appendfsync everysec) loses every session when it restarts";
 
 impl Args {
@@ -100,6 +107,9 @@ impl Args {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            check_database: false,
+            session_expired_status: 401,
+            invalid_claim_status: 403,
         };
         while let Some(flag) = it.next() {
             // Accept both `--flag value` and `--flag=value`.
@@ -243,6 +253,16 @@ impl Args {
                         }
                     };
                 }
+                "--check-database" => {
+                    if inline.is_some() {
+                        return Err(flag_error(&name, "takes no value"));
+                    }
+                    args.check_database = true;
+                }
+                "--session-expired-status" => {
+                    args.session_expired_status = status(&name, &value()?)?;
+                }
+                "--invalid-claim-status" => args.invalid_claim_status = status(&name, &value()?)?,
                 other => {
                     return Err(flag_error(other, "unknown flag (see --help)"));
                 }
@@ -278,6 +298,18 @@ impl Args {
     /// Whether this process serves the host `label`.
     pub(crate) fn serves(&self, label: &str) -> bool {
         self.serve.iter().any(|h| h == label)
+    }
+}
+
+/// An HTTP status for `--session-expired-status` / `--invalid-claim-status`: a 4xx number
+/// (whether the two differ is checked by the session builder).
+fn status(flag: &str, v: &str) -> Result<u16, FlagError> {
+    match v.parse::<u16>() {
+        Ok(n) if (400..500).contains(&n) => Ok(n),
+        _ => Err(flag_error(
+            flag,
+            format!("`{v}` is not a 4xx HTTP status (e.g. 401)"),
+        )),
     }
 }
 

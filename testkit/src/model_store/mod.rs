@@ -219,6 +219,7 @@ impl<'a, S: SessionStore> Run<'a, S> {
                         refresh_hash: first.clone(),
                         family_hash: family.clone(),
                         expires_at: at(expires),
+                        session_data: Default::default(),
                     })
                     .await
                     .expect("create");

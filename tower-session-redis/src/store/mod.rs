@@ -22,7 +22,7 @@ const LAYOUT_VERSION: &str = "2";
 const OLD_LAYOUT_VERSION: &str = "1";
 
 /// The fields [`parse_info`] reads, in its order.
-const INFO_FIELDS: [&str; 5] = ["v", "u", "t", "p", "e"];
+const INFO_FIELDS: [&str; 7] = ["v", "u", "t", "p", "e", "k", "d"];
 
 /// Configuration of [`RedisStore`].
 ///
@@ -181,6 +181,8 @@ impl RedisStoreConfig {
 /// | `c` | JSON array of the head's unused children, all of generation `g` + 1 (at most [`MAX_CHILDREN`]) |
 /// | `e` | expiry, ms since the Unix epoch |
 /// | `x` | the score this session has in its user index (never below `e`) |
+/// | `k` | creation time, ms since the Unix epoch (absent in sessions written before it was kept: read as the epoch) |
+/// | `d` | server-side session data, JSON object (absent: empty) |
 ///
 /// Layout `1` (before 0.1 was released: a bounded list of retired hashes, refresh tokens
 /// without generation and family) is not read: rotation and promotion refuse such a
@@ -298,6 +300,7 @@ struct Scripts {
     revoke: Script,
     update_payload: Script,
     create: Script,
+    update_data: Script,
     index_add: Script,
     index_sweep: Script,
 }
@@ -310,6 +313,7 @@ impl Scripts {
             revoke: Script::new(include_str!("revoke.lua")),
             update_payload: Script::new(include_str!("update_payload.lua")),
             create: Script::new(include_str!("create.lua")),
+            update_data: Script::new(include_str!("update_data.lua")),
             index_add: Script::new(include_str!("index_add.lua")),
             index_sweep: Script::new(include_str!("index_sweep.lua")),
         }
@@ -539,7 +543,11 @@ impl RedisStore {
             ("c", "[]".to_owned()),
             ("e", expires.to_string()),
             ("x", expires.to_string()),
+            ("k", millis(SystemTime::now()).to_string()),
         ];
+        if !session.session_data.is_empty() {
+            fields.push(("d", encode_payload(&session.session_data)?));
+        }
         if let Some(payload) = &session.payload {
             fields.push(("p", encode_payload(payload)?));
         }
@@ -603,6 +611,11 @@ impl RedisStore {
                     .map(|p| decode_payload(&p))
                     .transpose()?;
                 let extend_index = code(reply.next())? == 1;
+                let time_created = created_at(optional_string(reply.next())?.as_deref());
+                let session_data = optional_string(reply.next())?
+                    .map(|d| decode_payload(&d))
+                    .transpose()?
+                    .unwrap_or_default();
                 self.wait_replicas(&mut connection, &key).await?;
                 if extend_index {
                     if let Err(e) = self
@@ -622,6 +635,8 @@ impl RedisStore {
                         tenant_id,
                         payload,
                         expires_at,
+                        time_created,
+                        session_data,
                     },
                     parent_hash: presented.hash.to_owned(),
                 })
@@ -767,6 +782,23 @@ impl RedisStore {
         }
         Ok(reply == 1)
     }
+
+    async fn do_update_session_data(
+        &self,
+        handle: &str,
+        data: Map<String, Json>,
+    ) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let key = self.session_key(handle);
+        let mut call = self.inner.scripts.update_data.key(&key);
+        call.arg(encode_payload(&data)?)
+            .arg(millis(SystemTime::now()));
+        let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
+        if reply == 1 {
+            self.wait_replicas(&mut connection, &key).await?;
+        }
+        Ok(reply == 1)
+    }
 }
 
 impl RedisStore {
@@ -845,6 +877,20 @@ impl SessionStore for RedisStore {
     ) -> StoreFuture<'a, bool> {
         Box::pin(self.do_update_payload(handle, payload))
     }
+
+    fn update_session_data<'a>(
+        &'a self,
+        handle: &'a str,
+        data: Map<String, Json>,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.do_update_session_data(handle, data))
+    }
+}
+
+/// The creation time in field `k` (ms); the epoch for a session written without it.
+fn created_at(raw: Option<&str>) -> SystemTime {
+    let ms = raw.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0);
+    UNIX_EPOCH + Duration::from_millis(ms)
 }
 
 fn millis(time: SystemTime) -> u64 {
@@ -903,7 +949,9 @@ fn parse_info(
     now: SystemTime,
 ) -> Result<Option<SessionInfo>, StoreError> {
     let mut fields = fields.into_iter();
-    let (Some(version), user, tenant, payload, expires) = (
+    let (Some(version), user, tenant, payload, expires, created, data) = (
+        fields.next().flatten(),
+        fields.next().flatten(),
         fields.next().flatten(),
         fields.next().flatten(),
         fields.next().flatten(),
@@ -932,11 +980,17 @@ fn parse_info(
         return Ok(None);
     }
     let payload = payload.map(|p| decode_payload(&p)).transpose()?;
+    let session_data = data
+        .map(|d| decode_payload(&d))
+        .transpose()?
+        .unwrap_or_default();
     Ok(Some(SessionInfo {
         handle: handle.to_owned(),
         user_id,
         tenant_id,
         payload,
         expires_at,
+        time_created: created_at(created.as_deref()),
+        session_data,
     }))
 }

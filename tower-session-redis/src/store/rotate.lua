@@ -4,10 +4,10 @@
 -- ARGV[4] new child hash, ARGV[5] new expiry (ms), ARGV[6] now (ms), ARGV[7] max children,
 -- ARGV[8] index horizon to record when the expiry passes the current one (ms)
 -- Returns {0} gone, {1} unknown token, {2, user} theft (session deleted),
--- {3, user, tenant, payload or nil, bump} rotated (bump = 1: the user index must be
--- extended), {4} a session of layout 1 (refused).
+-- {3, user, tenant, payload or nil, bump, created (ms) or nil, session data or nil} rotated
+-- (bump = 1: the user index must be extended), {4} a session of layout 1 (refused).
 local key = KEYS[1]
-local f = redis.call('HMGET', key, 'v', 'e', 'h', 'c', 'g', 'x', 'u', 'p', 't', 'f')
+local f = redis.call('HMGET', key, 'v', 'e', 'h', 'c', 'g', 'x', 'u', 'p', 't', 'f', 'k', 'd')
 if not f[1] then return {0} end
 if f[1] == '1' then return {4} end
 if f[1] ~= '2' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
@@ -57,4 +57,4 @@ if tonumber(ARGV[5]) > x then
 end
 redis.call('HSET', key, unpack(fields))
 redis.call('PEXPIREAT', key, ARGV[5])
-return {3, f[7], f[9], f[8], bump}
+return {3, f[7], f[9], f[8], bump, f[11], f[12]}

@@ -94,6 +94,71 @@ pub enum SessionConfigError {
     /// [`store`](SessionConfigBuilder::store)).
     #[error("{0} needs a session store and a signing key set: call keys(..) and store(..)")]
     NotAnAuthServer(&'static str),
+    /// `check_database(true)` on a configuration without a session store (a verify-only
+    /// server): the check looks every session up in the store.
+    #[error("check_database needs a session store: give the configuration a store (store(..)) or drop check_database")]
+    CheckDatabaseWithoutStore,
+    /// `session_expired_status` or `invalid_claim_status` is not a 4xx status, or both are
+    /// the same (the SDK could not tell "refresh" from "claim failed").
+    #[error("{option} must be a 4xx status other than the {other} ({other_status}), got {status}")]
+    Status {
+        /// The option (`session_expired_status`, `invalid_claim_status`).
+        option: &'static str,
+        /// The status given.
+        status: u16,
+        /// The other option.
+        other: &'static str,
+        /// Its status.
+        other_status: u16,
+    },
+}
+
+/// The default [`session_expired_status`](SessionConfigBuilder::session_expired_status)
+/// (SuperTokens' `sessionExpiredStatusCode`).
+pub const DEFAULT_SESSION_EXPIRED_STATUS: u16 = 401;
+/// The default [`invalid_claim_status`](SessionConfigBuilder::invalid_claim_status)
+/// (SuperTokens' `invalidClaimStatusCode`).
+pub const DEFAULT_INVALID_CLAIM_STATUS: u16 = 403;
+
+/// Checks the two configurable statuses: each 4xx, and not the same.
+pub(crate) fn check_statuses(
+    expired: u16,
+    claim: u16,
+) -> Result<(http::StatusCode, http::StatusCode), SessionConfigError> {
+    let error = |option, status, other, other_status| SessionConfigError::Status {
+        option,
+        status,
+        other,
+        other_status,
+    };
+    if !(400..500).contains(&expired) || expired == claim {
+        return Err(error(
+            "session_expired_status",
+            expired,
+            "invalid_claim_status",
+            claim,
+        ));
+    }
+    if !(400..500).contains(&claim) {
+        return Err(error(
+            "invalid_claim_status",
+            claim,
+            "session_expired_status",
+            expired,
+        ));
+    }
+    match (
+        http::StatusCode::from_u16(expired),
+        http::StatusCode::from_u16(claim),
+    ) {
+        (Ok(expired), Ok(claim)) => Ok((expired, claim)),
+        _ => Err(error(
+            "session_expired_status",
+            expired,
+            "invalid_claim_status",
+            claim,
+        )),
+    }
 }
 
 /// The session configuration shared by [`RequireSessionLayer`](super::RequireSessionLayer),
@@ -149,6 +214,8 @@ pub(crate) struct ConfigInner {
     /// Validators every protected route runs unless it overrides them.
     pub(crate) global_validators: Vec<SessionClaimValidator>,
     pub(crate) hooks: Hooks,
+    pub(crate) session_expired_status: http::StatusCode,
+    pub(crate) invalid_claim_status: http::StatusCode,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -185,6 +252,8 @@ impl SessionConfig {
             claims: Vec::new(),
             global_validators: Vec::new(),
             hooks: Hooks::default(),
+            session_expired_status: DEFAULT_SESSION_EXPIRED_STATUS,
+            invalid_claim_status: DEFAULT_INVALID_CLAIM_STATUS,
         }
     }
 
@@ -234,6 +303,18 @@ impl SessionConfig {
         self.inner.keys.as_ref()
     }
 
+    /// The status of "try refresh token", "unauthorised" and "token theft detected"
+    /// answers (default 401; SuperTokens' `sessionExpiredStatusCode`).
+    pub fn session_expired_status(&self) -> http::StatusCode {
+        self.inner.session_expired_status
+    }
+
+    /// The status of "invalid claim" answers (default 403; SuperTokens'
+    /// `invalidClaimStatusCode`).
+    pub fn invalid_claim_status(&self) -> http::StatusCode {
+        self.inner.invalid_claim_status
+    }
+
     /// The session store, on an auth server.
     pub fn store(&self) -> Option<&Arc<dyn SessionStore>> {
         self.inner.store.as_ref()
@@ -280,6 +361,8 @@ pub struct SessionConfigBuilder {
     claims: Vec<Arc<dyn SessionClaim>>,
     global_validators: Vec<SessionClaimValidator>,
     hooks: Hooks,
+    session_expired_status: u16,
+    invalid_claim_status: u16,
 }
 
 /// The default of [`SessionConfigBuilder::max_user_id_bytes`].
@@ -449,8 +532,52 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// The status of every "try refresh token", "unauthorised" and "token theft detected"
+    /// answer (default 401), as SuperTokens' `sessionExpiredStatusCode`: give the frontend
+    /// SDK (and `tower-session-client`) the same value, since it refreshes on exactly this
+    /// status. A 4xx other than [`invalid_claim_status`](Self::invalid_claim_status);
+    /// checked by [`build`](Self::build).
+    ///
+    /// ```
+    /// # use tower_session_cookie::SessionCookieConfig;
+    /// # use tower_session_refresh::keys::{KeySet, SigningKey};
+    /// # use tower_session_refresh::session::{SessionConfig, SessionConfigError};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cookies = SessionCookieConfig::builder()
+    /// #     .api_domain("https://api.example.com")
+    /// #     .website_domain("https://www.example.com")
+    /// #     .build()?;
+    /// # let keys = KeySet::new(SigningKey::generate_ed25519("k1")?);
+    /// let config = SessionConfig::builder(cookies.clone())
+    ///     .keys(keys.clone())
+    ///     .session_expired_status(440)
+    ///     .build()?;
+    /// assert_eq!(config.session_expired_status(), 440);
+    /// assert!(matches!(
+    ///     SessionConfig::builder(cookies).keys(keys).session_expired_status(500).build(),
+    ///     Err(SessionConfigError::Status { option: "session_expired_status", .. })
+    /// ));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn session_expired_status(mut self, status: u16) -> Self {
+        self.session_expired_status = status;
+        self
+    }
+
+    /// The status of every "invalid claim" answer (default 403), as SuperTokens'
+    /// `invalidClaimStatusCode`. A 4xx other than
+    /// [`session_expired_status`](Self::session_expired_status); checked by
+    /// [`build`](Self::build).
+    pub fn invalid_claim_status(mut self, status: u16) -> Self {
+        self.invalid_claim_status = status;
+        self
+    }
+
     /// Validates everything.
     pub fn build(self) -> Result<SessionConfig, SessionConfigError> {
+        let (session_expired_status, invalid_claim_status) =
+            check_statuses(self.session_expired_status, self.invalid_claim_status)?;
         if self.access_lifetime < Duration::from_secs(1)
             || self.access_lifetime > MAX_ACCESS_TOKEN_LIFETIME
         {
@@ -501,6 +628,8 @@ impl SessionConfigBuilder {
                 claims: self.claims,
                 global_validators: self.global_validators,
                 hooks: self.hooks,
+                session_expired_status,
+                invalid_claim_status,
             }),
         })
     }

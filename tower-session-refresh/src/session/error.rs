@@ -123,6 +123,35 @@ impl Rejection {
         }
     }
 
+    /// [`into_response`](Self::into_response) with the configuration: its hooks' custom
+    /// responses (HTTP) first, else the configuration's statuses: the
+    /// session-expired status for every 401 (try refresh, unauthorised, theft) and the
+    /// invalid-claim status for an invalid claim, as supertokens-node's
+    /// `sessionExpiredStatusCode` / `invalidClaimStatusCode`. gRPC answers are unchanged.
+    pub(crate) fn into_configured_response(
+        self,
+        config: &super::config::SessionConfig,
+        tokens: Option<&SessionTokens>,
+        grpc: bool,
+    ) -> Response<Bytes> {
+        if !grpc {
+            if let Some(response) = config.inner.hooks.custom_response(&self) {
+                self.clear(tokens);
+                return response;
+            }
+        }
+        let claims = matches!(self, Rejection::InvalidClaims(_));
+        let mut response = self.into_response(tokens, grpc);
+        if !grpc {
+            if claims {
+                *response.status_mut() = config.invalid_claim_status();
+            } else if response.status() == StatusCode::UNAUTHORIZED {
+                *response.status_mut() = config.session_expired_status();
+            }
+        }
+        response
+    }
+
     /// The response: JSON for HTTP, trailers-only `grpc-status` for gRPC requests.
     pub(crate) fn into_response(
         self,
@@ -178,27 +207,8 @@ impl Rejection {
     }
 }
 
-impl Rejection {
-    /// [`into_response`](Self::into_response), unless a hook of `config` answers (HTTP
-    /// only; the tokens are cleared as the rejection says either way).
-    pub(crate) fn into_response_with(
-        self,
-        config: &super::config::SessionConfig,
-        tokens: Option<&SessionTokens>,
-        grpc: bool,
-    ) -> Response<Bytes> {
-        if !grpc {
-            if let Some(response) = config.inner.hooks.custom_response(&self) {
-                self.clear(tokens);
-                return response;
-            }
-        }
-        self.into_response(tokens, grpc)
-    }
-}
-
-/// The status of claim failures (the SDK's `invalidClaimStatusCode`): 403, the one place
-/// that decides it.
+/// The default status of claim failures (the SDK's `invalidClaimStatusCode`), before
+/// [`Rejection::into_configured_response`] applies the configured one.
 pub(crate) fn invalid_claim_status() -> StatusCode {
     StatusCode::FORBIDDEN
 }

@@ -144,6 +144,21 @@ impl SessionManager {
         user_id: &str,
         payload: Value,
     ) -> Result<Session, SessionError> {
+        self.create_with_data(tokens, user_id, payload, Map::new())
+            .await
+    }
+
+    /// Like [`create`](Self::create), with server-side session data kept beside the
+    /// session in the store (SuperTokens' `sessionDataInDatabase`): never in a token,
+    /// carried across refreshes, read with [`Session::session_data`] or
+    /// [`session_data`](Self::session_data).
+    pub async fn create_with_data(
+        &self,
+        tokens: &SessionTokens,
+        user_id: &str,
+        payload: Value,
+        session_data: Map<String, Value>,
+    ) -> Result<Session, SessionError> {
         let config = &self.inner.config;
         let limit = config.inner.max_user_id_bytes;
         if user_id.len() > limit {
@@ -210,6 +225,7 @@ impl SessionManager {
                 refresh_hash,
                 family_hash,
                 expires_at: refresh_expires,
+                session_data,
             })
             .await?;
 
@@ -221,7 +237,9 @@ impl SessionManager {
         }
         issue::write_session(tokens, method, access, &claims, refresh, refresh_expires);
         tracing::debug!(session_handle = %handle, ?method, "session created");
-        Ok(Session::new(Arc::new(claims), method, tokens.clone()).with_config(config))
+        Ok(Session::new(Arc::new(claims), method, tokens.clone())
+            .with_config(config)
+            .with_store(Some(self.inner.store.clone())))
     }
 
     /// Replaces the session's payload: in the store (so refreshes keep it) and in a new
@@ -252,7 +270,8 @@ impl SessionManager {
         issue::write_access(session.tokens(), method, access, &claims);
         Ok(
             Session::new(Arc::new(claims), method, session.tokens().clone())
-                .with_config(&self.inner.config),
+                .with_config(&self.inner.config)
+                .with_store(Some(self.inner.store.clone())),
         )
     }
 
@@ -286,5 +305,31 @@ impl SessionManager {
     /// The live sessions of `user_id`.
     pub async fn list(&self, user_id: &str) -> Result<Vec<SessionInfo>, SessionError> {
         Ok(self.inner.store.list(user_id).await?)
+    }
+
+    /// The live session `handle` (user, tenant, payload, `time_created`, `expires_at`,
+    /// session data); `None` if revoked, expired or unknown (SuperTokens'
+    /// `getSessionInformation`).
+    pub async fn get(&self, handle: &str) -> Result<Option<SessionInfo>, SessionError> {
+        Ok(self.inner.store.get(handle).await?)
+    }
+
+    /// The server-side data of session `handle`; [`SessionError::UnknownSession`] if it
+    /// is gone (SuperTokens' `getSessionDataFromDatabase`).
+    pub async fn session_data(&self, handle: &str) -> Result<Map<String, Value>, SessionError> {
+        match self.inner.store.get(handle).await? {
+            Some(info) => Ok(info.session_data),
+            None => Err(SessionError::UnknownSession),
+        }
+    }
+
+    /// Replaces the server-side data of session `handle` (not merged); `Ok(false)` if it
+    /// is gone (SuperTokens' `updateSessionDataInDatabase`).
+    pub async fn update_session_data(
+        &self,
+        handle: &str,
+        data: Map<String, Value>,
+    ) -> Result<bool, SessionError> {
+        Ok(self.inner.store.update_session_data(handle, data).await?)
     }
 }

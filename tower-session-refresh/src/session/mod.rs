@@ -91,7 +91,7 @@
 //! session handle. Token values never appear in events or `Debug` output.
 
 mod body;
-mod config;
+pub(crate) mod config;
 pub mod cors;
 mod error;
 mod hooks;
@@ -114,8 +114,8 @@ pub use self::axum::{NoSession, SessionRejection};
 pub use body::{JsonBody, SessionBody};
 pub use config::{
     AntiCsrf, SessionConfig, SessionConfigBuilder, SessionConfigError,
-    DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_MAX_USER_ID_BYTES, DEFAULT_REFRESH_TOKEN_LIFETIME,
-    MAX_ACCESS_TOKEN_LIFETIME,
+    DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_INVALID_CLAIM_STATUS, DEFAULT_MAX_USER_ID_BYTES,
+    DEFAULT_REFRESH_TOKEN_LIFETIME, DEFAULT_SESSION_EXPIRED_STATUS, MAX_ACCESS_TOKEN_LIFETIME,
 };
 pub use error::{ClaimValidationError, SessionError};
 pub(crate) use hooks::Hooks;

@@ -146,7 +146,7 @@ where
             }
             let response = match shared.refresh(&parts.headers, tokens).await {
                 Ok(()) => json_response(StatusCode::OK, Bytes::from_static(b"{}")),
-                Err(rejection) => rejection.into_response_with(&shared.config, tokens, false),
+                Err(rejection) => rejection.into_configured_response(&shared.config, tokens, false),
             };
             Ok(response.map(JsonBody::new))
         })

@@ -15,9 +15,10 @@ use tower_service::Service;
 use tower_session_cookie::SessionTokens;
 
 use super::body::SessionBody;
-use super::config::SessionConfig;
+use super::config::{SessionConfig, SessionConfigError};
 use super::error::{is_grpc, ClaimValidationError, Rejection, SessionError};
-use super::verify::{check_request, no_token, BoxFuture, Checked, Session};
+use super::store::SessionStore;
+use super::verify::{check_request, database_check, no_token, BoxFuture, Checked, Session};
 use crate::claims::{self, SessionClaimValidator};
 
 /// Put in the request by [`RequireSession`] when it let a request without a token through
@@ -68,6 +69,8 @@ struct Shared {
     /// The route's claim validators, when it overrides the configuration's globals.
     claim_validators: Option<Vec<SessionClaimValidator>>,
     private: PrivateHeaders,
+    // `check_database`: the store every verified session is looked up in.
+    check_database: Option<Arc<dyn SessionStore>>,
 }
 
 /// What marks a protected response as per-user.
@@ -138,9 +141,20 @@ fn add_vary(headers: &mut HeaderMap) {
 /// | no token because the `Cookie` headers are over `max_cookie_header_bytes` (a "cookie bomb"; logged at warn) | 431 `{"message":"Cookie header too large: session cookies not read"}`, nothing cleared | 8 |
 /// | two `Authorization` headers; in `ViaToken` mode two `anti-csrf` headers on a checked request | 400 `{"message":"more than one Authorization header"}` / `"more than one anti-csrf header"`, nothing cleared | 3 |
 /// | promotion: session gone | 401 `unauthorised`, tokens cleared | 16 |
+/// | [`check_database`](Self::check_database) on, and the session is revoked, signed out or expired in the store | 401 `unauthorised`, tokens cleared | 16 |
 /// | promotion: the token belongs to a rotated-away refresh token (a late request, or a sibling of the promoted child) | 401 `try refresh token`, nothing cleared (the refresh then carries on, or detects theft) | 16 |
 /// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
 /// | store / remote JWKS unreachable | 503 `{"message":…}`, nothing cleared | 14 |
+///
+/// The 401s are the configuration's
+/// [`session_expired_status`](super::SessionConfigBuilder::session_expired_status) and the
+/// 403 its [`invalid_claim_status`](super::SessionConfigBuilder::invalid_claim_status)
+/// when set (SuperTokens' `sessionExpiredStatusCode` / `invalidClaimStatusCode`).
+///
+/// An `Authorization: Bearer` value without the structure of an access token (`Bearer
+/// undefined`, another service's token) is ignored when an access cookie came too, and the
+/// cookie is checked, as supertokens-node does; a bearer with that structure wins over the
+/// cookie.
 ///
 /// `OPTIONS` and `TRACE` requests pass without a check (CORS preflights), as in
 /// supertokens-node.
@@ -196,6 +210,7 @@ impl fmt::Debug for RequireSessionLayer {
         f.debug_struct("RequireSessionLayer")
             .field("required", &self.shared.required)
             .field("validators", &self.shared.validators.len())
+            .field("check_database", &self.shared.check_database.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -221,6 +236,7 @@ impl RequireSessionLayer {
                 validators: Vec::new(),
                 claim_validators: None,
                 private: PrivateHeaders::default(),
+                check_database: None,
             }),
         }
     }
@@ -295,6 +311,60 @@ impl RequireSessionLayer {
     pub fn cache_control(mut self, value: Option<HeaderValue>) -> Self {
         Arc::make_mut(&mut self.shared).private.cache_control = value;
         self
+    }
+
+    /// SuperTokens' `verifySession({ checkDatabase: true })`: after the token checks, the
+    /// session is looked up in the configuration's store (one lookup, one Redis round
+    /// trip), so a revoked or signed-out session is refused at once with 401
+    /// `{"message":"unauthorised"}` (tokens cleared) instead of when its access token
+    /// expires. A store error is 503, nothing cleared. Default `false`: tokens are
+    /// verified without the store, and a revoked session's access token stays valid until
+    /// it expires.
+    ///
+    /// Needs a store: on a configuration without one (a verify-only server),
+    /// `check_database(true)` is refused with
+    /// [`SessionConfigError::CheckDatabaseWithoutStore`].
+    ///
+    /// ```
+    /// # use tower_session_cookie::SessionCookieConfig;
+    /// # use tower_session_refresh::keys::{KeySet, SigningKey};
+    /// # use tower_session_refresh::session::{RequireSessionLayer, SessionConfig, SessionConfigError};
+    /// # use tower_session_refresh::store::MemoryStore;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cookies = SessionCookieConfig::builder()
+    /// #     .api_domain("https://api.example.com")
+    /// #     .website_domain("https://www.example.com")
+    /// #     .build()?;
+    /// let keys = KeySet::new(SigningKey::generate_ed25519("k1")?);
+    /// let config = SessionConfig::builder(cookies.clone())
+    ///     .keys(keys.clone())
+    ///     .store(MemoryStore::new())
+    ///     .build()?;
+    /// let layer = RequireSessionLayer::new(config).check_database(true)?;
+    /// # drop(layer);
+    /// // Without a store, refused:
+    /// let verify_only = SessionConfig::builder(cookies).keys(keys).build()?;
+    /// assert_eq!(
+    ///     RequireSessionLayer::new(verify_only).check_database(true).unwrap_err(),
+    ///     SessionConfigError::CheckDatabaseWithoutStore,
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_database(mut self, yes: bool) -> Result<Self, SessionConfigError> {
+        let store = if yes {
+            Some(
+                self.shared
+                    .config
+                    .store()
+                    .cloned()
+                    .ok_or(SessionConfigError::CheckDatabaseWithoutStore)?,
+            )
+        } else {
+            None
+        };
+        Arc::make_mut(&mut self.shared).check_database = store;
+        Ok(self)
     }
 
     /// Whether `Cookie` and `Authorization` are added to the `Vary` of the inner service's
@@ -437,7 +507,7 @@ fn reject<B, ReqBody>(
 ) -> Response<SessionBody<B>> {
     let grpc = is_grpc(request.headers());
     rejection
-        .into_response_with(config, request.extensions().get::<SessionTokens>(), grpc)
+        .into_configured_response(config, request.extensions().get::<SessionTokens>(), grpc)
         .map(SessionBody::text)
 }
 
@@ -477,6 +547,10 @@ where
             request.headers(),
             request.extensions().get::<SessionTokens>(),
         );
+        let checked = match &self.shared.check_database {
+            Some(store) => database_check(store, checked),
+            None => checked,
+        };
         match checked {
             Checked::NoToken if self.shared.required => {
                 let rejection = no_token(

@@ -136,7 +136,7 @@ where
             };
             let response = match result {
                 Ok(()) => json_response(StatusCode::OK, Bytes::from_static(br#"{"status":"OK"}"#)),
-                Err(rejection) => rejection.into_response(tokens, false),
+                Err(rejection) => rejection.into_configured_response(&shared.config, tokens, false),
             };
             Ok(response.map(JsonBody::new))
         })

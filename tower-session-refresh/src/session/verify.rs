@@ -13,8 +13,9 @@ use tower_session_cookie::{SessionTokens, TransferMethod};
 
 use super::config::{AntiCsrf, SessionConfig};
 use super::error::Rejection;
+use super::error::SessionError;
 use super::issue;
-use super::store::PromoteOutcome;
+use super::store::{PromoteOutcome, SessionStore};
 use crate::token::{AccessTokenClaims, InvalidReason, VerifiedToken, VerifyError};
 
 /// The verified session of a request, put in the request extensions by
@@ -39,6 +40,8 @@ pub struct Session {
     tokens: SessionTokens,
     /// The configuration, for the methods that issue a new access token (claims, merge).
     config: Option<SessionConfig>,
+    // Where the session's server-side data lives (`None` on a verify-only server).
+    store: Option<Arc<dyn SessionStore>>,
 }
 
 impl fmt::Debug for Session {
@@ -63,6 +66,47 @@ impl Session {
             method,
             tokens,
             config: None,
+            store: None,
+        }
+    }
+
+    /// The same session, reading its server-side data from `store`.
+    pub(crate) fn with_store(mut self, store: Option<Arc<dyn SessionStore>>) -> Self {
+        self.store = store;
+        self
+    }
+
+    fn data_store(&self) -> Result<&Arc<dyn SessionStore>, SessionError> {
+        self.store
+            .as_ref()
+            .or_else(|| self.config.as_ref().and_then(SessionConfig::store))
+            .ok_or(SessionError::NotAnAuthServer)
+    }
+
+    /// The server-side session data (SuperTokens' `getSessionDataFromDatabase`): one
+    /// store lookup. Never in a token; kept across refreshes. Empty when none was set.
+    ///
+    /// Errors: [`SessionError::UnknownSession`] when the session was revoked or has
+    /// expired, [`SessionError::NotAnAuthServer`] on a verify-only server, a store error (503).
+    pub async fn session_data(&self) -> Result<Map<String, Value>, SessionError> {
+        let info = self.data_store()?.get(self.handle()).await?;
+        match info {
+            Some(info) if info.user_id == self.claims.sub => Ok(info.session_data),
+            _ => Err(SessionError::UnknownSession),
+        }
+    }
+
+    /// Replaces the server-side session data (SuperTokens' `updateSessionDataInDatabase`;
+    /// replaced, not merged). Errors as [`session_data`](Self::session_data).
+    pub async fn update_session_data(&self, data: Map<String, Value>) -> Result<(), SessionError> {
+        if self
+            .data_store()?
+            .update_session_data(self.handle(), data)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(SessionError::UnknownSession)
         }
     }
 
@@ -232,9 +276,19 @@ pub(crate) fn check_request(
     if tokens.has_duplicate_authorization() {
         return Checked::Done(Err(Rejection::DUPLICATE_AUTHORIZATION));
     }
-    let Some(access) = tokens.access_token() else {
+    let Some(mut access) = tokens.access_token() else {
         return Checked::NoToken;
     };
+    if let Some(cookie) = tokens.shadowed_access_cookie() {
+        // supertokens-node ignores a bearer without its access token's structure
+        // (`Bearer undefined`, another service's token) and uses the cookie.
+        if !has_access_token_structure(access.as_str()) {
+            tracing::debug!(
+                "ignoring a bearer that is not an access token; using the access cookie"
+            );
+            access = cookie;
+        }
+    }
     let transfer = access.method;
     if transfer == TransferMethod::Cookie && tokens.has_duplicate_access_cookie() {
         // spec 2.2: several sAccessToken cookies => try refresh (the refresh route clears
@@ -291,7 +345,9 @@ fn after_verify(
         _ => None,
     };
     let Some((parent, store, keys)) = promotion else {
-        return Checked::Done(Ok(Session::new(claims, transfer, tokens.clone())));
+        return Checked::Done(Ok(
+            Session::new(claims, transfer, tokens.clone()).with_store(config.store().cloned())
+        ));
     };
     let tokens = tokens.clone();
     let issuer = config.issuer().map(str::to_owned);
@@ -319,12 +375,12 @@ fn after_verify(
                 })?;
                 issue::write_access(&tokens, transfer, access, &promoted);
                 tracing::debug!(session_handle = %promoted.session_handle, "refresh token promoted");
-                Ok(Session::new(promoted, transfer, tokens))
+                Ok(Session::new(promoted, transfer, tokens).with_store(Some(store.clone())))
             }
             PromoteOutcome::Deferred => {
                 // Refreshes raced; the next refresh picks the head. The token is good.
                 tracing::debug!(session_handle = %claims.session_handle, "promotion deferred: the head has several children");
-                Ok(Session::new(claims, transfer, tokens))
+                Ok(Session::new(claims, transfer, tokens).with_store(Some(store.clone())))
             }
             PromoteOutcome::Stale => Err(Rejection::TryRefresh(
                 "access token of a rotated-away refresh token",
@@ -335,4 +391,75 @@ fn after_verify(
             }),
         }
     }))
+}
+
+/// SuperTokens' `checkDatabase`: after the token checks, one store lookup of the session
+/// (one Redis round trip); a revoked, signed-out or expired session is refused at once with
+/// 401 `unauthorised` and its tokens cleared, as supertokens-node does ("session does not
+/// exist anymore"); a store error is 503, nothing cleared.
+pub(crate) fn database_check(store: &Arc<dyn SessionStore>, checked: Checked) -> Checked {
+    match checked {
+        Checked::Done(Ok(session)) => {
+            let store = store.clone();
+            Checked::Pending(Box::pin(async move { lookup(&store, session).await }))
+        }
+        Checked::Pending(check) => {
+            let store = store.clone();
+            Checked::Pending(Box::pin(async move { lookup(&store, check.await?).await }))
+        }
+        other => other,
+    }
+}
+
+async fn lookup(store: &Arc<dyn SessionStore>, session: Session) -> Result<Session, Rejection> {
+    let info = store.get(session.handle()).await.map_err(|error| {
+        tracing::warn!(%error, session_handle = %session.handle(), "database check failed: store error");
+        Rejection::Unavailable("session store unavailable")
+    })?;
+    match info {
+        Some(info) if info.user_id == session.user_id() => {
+            let session = if session.store.is_none() {
+                session.with_store(Some(store.clone()))
+            } else {
+                session
+            };
+            Ok(session)
+        }
+        _ => {
+            tracing::debug!(session_handle = %session.handle(), "database check: session no longer exists");
+            Err(Rejection::Unauthorised {
+                why: "session no longer exists",
+                clear: true,
+            })
+        }
+    }
+}
+
+/// Whether `token` has the structure of an access token (supertokens-node's
+/// `validateAccessTokenStructure`, signature not checked): three base64url parts, a JSON
+/// header, and a JSON payload with string `sub`, `sessionHandle` and `refreshTokenHash1`
+/// and numeric `exp` and `iat`. Only asked when a bearer and an access cookie both came.
+pub(crate) fn has_access_token_structure(token: &str) -> bool {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+            .and_then(|raw| serde_json::from_slice::<Map<String, Value>>(&raw).ok())
+    };
+    let (Some(_), Some(claims)) = (decode(header), decode(payload)) else {
+        return false;
+    };
+    ["sub", "sessionHandle", "refreshTokenHash1"]
+        .iter()
+        .all(|name| claims.get(*name).is_some_and(Value::is_string))
+        && ["exp", "iat"]
+            .iter()
+            .all(|name| claims.get(*name).is_some_and(Value::is_number))
 }

@@ -52,6 +52,9 @@ pub struct SharedSessionBuilder {
     claims: Vec<Arc<dyn SessionClaim>>,
     global_validators: Vec<SessionClaimValidator>,
     hooks: Hooks,
+    check_database: bool,
+    session_expired_status: u16,
+    invalid_claim_status: u16,
 }
 
 impl fmt::Debug for SharedSessionBuilder {
@@ -89,6 +92,9 @@ impl SharedSessionBuilder {
             claims: Vec::new(),
             global_validators: Vec::new(),
             hooks: Hooks::default(),
+            check_database: false,
+            session_expired_status: crate::session::DEFAULT_SESSION_EXPIRED_STATUS,
+            invalid_claim_status: crate::session::DEFAULT_INVALID_CLAIM_STATUS,
         }
     }
 
@@ -276,6 +282,37 @@ impl SharedSessionBuilder {
         Ok(session)
     }
 
+    /// SuperTokens' `checkDatabase` for every [`require_session`](SharedSession::require_session)
+    /// and [`optional_session`](SharedSession::optional_session) layer: each verified
+    /// session is looked up in the store (one lookup per request), so a revoked or
+    /// signed-out session gets 401 `unauthorised` at once. Default `false`. A verify-only
+    /// server has no store: `check_database(true)` with `verify_only` is refused by
+    /// [`build`](Self::build). See
+    /// [`RequireSessionLayer::check_database`](crate::session::RequireSessionLayer::check_database).
+    pub fn check_database(mut self, yes: bool) -> Self {
+        self.check_database = yes;
+        self
+    }
+
+    /// The status of "try refresh token" / "unauthorised" / "token theft detected" answers
+    /// (default 401), SuperTokens' `sessionExpiredStatusCode`: the frontend SDK refreshes
+    /// on exactly this status, so give it the same value. A 4xx other than
+    /// [`invalid_claim_status`](Self::invalid_claim_status), checked by
+    /// [`build`](Self::build).
+    pub fn session_expired_status(mut self, status: u16) -> Self {
+        self.session_expired_status = status;
+        self
+    }
+
+    /// The status of "invalid claim" answers (default 403), SuperTokens'
+    /// `invalidClaimStatusCode`. A 4xx other than
+    /// [`session_expired_status`](Self::session_expired_status), checked by
+    /// [`build`](Self::build).
+    pub fn invalid_claim_status(mut self, status: u16) -> Self {
+        self.invalid_claim_status = status;
+        self
+    }
+
     /// Checks everything and builds the stack. Keys kept in the store load in the
     /// background, so this must run inside a tokio runtime unless
     /// [`signing_key`](Self::signing_key) or `verify_only` is given.
@@ -306,6 +343,20 @@ impl SharedSessionBuilder {
         let base = tower_session_cookie::normalise_api_base_path(&self.api_base_path)
             .map_err(|e| err("api_base_path", e))?;
 
+        crate::session::config::check_statuses(
+            self.session_expired_status,
+            self.invalid_claim_status,
+        )
+        .map_err(|e| match &e {
+            SessionConfigError::Status { option, .. } => err(option, e),
+            _ => err("session_expired_status", e),
+        })?;
+        if self.verify_only.is_some() && self.check_database {
+            return Err(err(
+                "check_database",
+                "a verify-only server has no session store to check sessions in: drop check_database(true) or verify_only",
+            ));
+        }
         if self.verify_only.is_some() {
             for (given, option) in [
                 (self.store.is_some(), "store"),
@@ -360,7 +411,9 @@ impl SharedSessionBuilder {
             .api_domain(api.origin.clone())
             .access_token_lifetime(self.access_lifetime)
             .refresh_token_lifetime(self.refresh_lifetime)
-            .recipe(self.claims, self.global_validators, self.hooks);
+            .recipe(self.claims, self.global_validators, self.hooks)
+            .session_expired_status(self.session_expired_status)
+            .invalid_claim_status(self.invalid_claim_status);
         if let Some(mode) = self.anti_csrf {
             session = session.anti_csrf(mode);
         }
@@ -469,6 +522,7 @@ impl SharedSessionBuilder {
                 manager,
                 managed,
                 layer,
+                check_database: self.check_database,
             }),
         })
     }

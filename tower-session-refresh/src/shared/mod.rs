@@ -26,7 +26,9 @@ pub use error::SharedSessionError;
 pub use layer::{SdkFuture, SdkRoutes, SdkRoutesLayer, SharedSessionLayer, SharedSessionService};
 
 use crate::keystore::ManagedKeys;
-use crate::session::{RequireSessionLayer, Session, SessionConfig, SessionError, SessionManager};
+use crate::session::{
+    RequireSessionLayer, Session, SessionConfig, SessionConfigError, SessionError, SessionManager,
+};
 use crate::store::SessionInfo;
 
 /// One configuration for the server side of a shared session: the layer for the whole
@@ -45,6 +47,7 @@ struct Inner {
     manager: Option<SessionManager>,
     managed: Option<ManagedKeys>,
     layer: SharedSessionLayer,
+    check_database: bool,
 }
 
 impl fmt::Debug for SharedSession {
@@ -73,13 +76,32 @@ impl SharedSession {
     /// The layer for protected routes: every request must carry a valid session, and
     /// handlers get the [`Session`].
     pub fn require_session(&self) -> RequireSessionLayer {
-        RequireSessionLayer::new(self.inner.config.clone())
+        self.with_database_check(RequireSessionLayer::new(self.inner.config.clone()))
+    }
+
+    /// [`require_session`](Self::require_session) with SuperTokens' `checkDatabase` set
+    /// for this route, whatever the builder's
+    /// [`check_database`](SharedSessionBuilder::check_database): the session is looked
+    /// up in the store on every request. Refused on a verify-only server (no store).
+    pub fn require_session_checked(&self) -> Result<RequireSessionLayer, SessionConfigError> {
+        RequireSessionLayer::new(self.inner.config.clone()).check_database(true)
+    }
+
+    fn with_database_check(&self, layer: RequireSessionLayer) -> RequireSessionLayer {
+        if !self.inner.check_database {
+            return layer;
+        }
+        // The builder refused check_database without a store, so this cannot fail.
+        match layer.clone().check_database(true) {
+            Ok(checked) => checked,
+            Err(_) => layer,
+        }
     }
 
     /// Like [`require_session`](Self::require_session), but a request without any access
     /// token passes without a session (handlers take `Option<Session>`).
     pub fn optional_session(&self) -> RequireSessionLayer {
-        RequireSessionLayer::optional(self.inner.config.clone())
+        self.with_database_check(RequireSessionLayer::optional(self.inner.config.clone()))
     }
 
     /// Creates a session for `user_id` and writes its tokens into this response through
@@ -91,6 +113,47 @@ impl SharedSession {
         payload: Value,
     ) -> Result<Session, SessionError> {
         self.manager()?.create(tokens, user_id, payload).await
+    }
+
+    /// Like [`create_session`](Self::create_session), with server-side session data kept
+    /// beside the session in the store; see [`SessionManager::create_with_data`].
+    pub async fn create_session_with_data(
+        &self,
+        tokens: &SessionTokens,
+        user_id: &str,
+        payload: Value,
+        session_data: serde_json::Map<String, Value>,
+    ) -> Result<Session, SessionError> {
+        self.manager()?
+            .create_with_data(tokens, user_id, payload, session_data)
+            .await
+    }
+
+    /// The live session `handle`, with `time_created`, `expires_at` and its session data;
+    /// see [`SessionManager::get`].
+    pub async fn session_information(
+        &self,
+        handle: &str,
+    ) -> Result<Option<SessionInfo>, SessionError> {
+        self.manager()?.get(handle).await
+    }
+
+    /// The server-side data of session `handle`; see [`SessionManager::session_data`].
+    pub async fn session_data(
+        &self,
+        handle: &str,
+    ) -> Result<serde_json::Map<String, Value>, SessionError> {
+        self.manager()?.session_data(handle).await
+    }
+
+    /// Replaces the server-side data of session `handle`; `Ok(false)` if it is gone. See
+    /// [`SessionManager::update_session_data`].
+    pub async fn update_session_data(
+        &self,
+        handle: &str,
+        data: serde_json::Map<String, Value>,
+    ) -> Result<bool, SessionError> {
+        self.manager()?.update_session_data(handle, data).await
     }
 
     /// Revokes one session by its handle; `Ok(false)` if there was none.

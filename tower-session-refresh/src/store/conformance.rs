@@ -35,6 +35,7 @@ pub async fn run_all<S: SessionStore>(store: &S) {
     revoke_and_revoke_all(store).await;
     list_only_that_users_sessions(store).await;
     update_payload(store).await;
+    session_data(store).await;
     concurrent_rotations_with_one_parent(store).await;
     expiry(store).await;
 }
@@ -145,6 +146,7 @@ async fn new_session<S: SessionStore>(store: &S, user: &str, first: &str) -> Fam
             refresh_hash: hash(first),
             family_hash: family.clone(),
             expires_at: later(600),
+            session_data: Map::from_iter([("cart".to_owned(), json!(["apple", 2]))]),
         })
         .await
         .expect("create");
@@ -560,6 +562,87 @@ pub async fn update_payload<S: SessionStore>(store: &S) {
         .expect("update"));
 }
 
+/// Server-side session data: kept from creation, with the creation time; replaced by
+/// `update_session_data` (not merged), read back by `get` and `list`, carried unchanged by
+/// rotations, untouched by payload updates; `false` for a session that is gone.
+pub async fn session_data<S: SessionStore>(store: &S) {
+    let before = SystemTime::now() - Duration::from_secs(1);
+    let user = unique("u");
+    let s = new_session(store, &user, "rt0").await;
+    let after = SystemTime::now() + Duration::from_secs(1);
+    let info = store.get(&s.handle).await.expect("get").expect("live");
+    assert_eq!(
+        info.session_data,
+        Map::from_iter([("cart".to_owned(), json!(["apple", 2]))]),
+        "the data given at creation"
+    );
+    assert!(
+        info.time_created >= before && info.time_created <= after,
+        "time_created is the creation time: {:?}",
+        info.time_created
+    );
+    let data = Map::from_iter([
+        ("nested".to_owned(), json!({"a": [1, null, "x"], "b": true})),
+        ("n".to_owned(), json!(1.5)),
+    ]);
+    assert!(store
+        .update_session_data(&s.handle, data.clone())
+        .await
+        .expect("update"));
+    let info = store.get(&s.handle).await.expect("get").expect("live");
+    assert_eq!(info.session_data, data, "replaced, not merged");
+    assert_eq!(
+        info.payload.as_ref().and_then(|p| p.get("role")),
+        Some(&json!("admin")),
+        "the payload is not touched"
+    );
+    let created = info.time_created;
+    match s.rotate(store, ("rt0", 0), "rt1").await {
+        RotateOutcome::Rotated { session, .. } => {
+            assert_eq!(session.session_data, data, "a rotation carries the data");
+            assert_eq!(session.time_created, created, "and the creation time");
+        }
+        other => panic!("expected a rotation, got {other:?}"),
+    }
+    assert!(store
+        .update_payload(&s.handle, Map::new())
+        .await
+        .expect("update payload"));
+    let listed = store.list(&user).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0].session_data, data,
+        "a payload update keeps the data"
+    );
+    assert_eq!(listed[0].time_created, created);
+    assert!(store
+        .update_session_data(&s.handle, Map::new())
+        .await
+        .expect("update"));
+    assert!(store
+        .get(&s.handle)
+        .await
+        .expect("get")
+        .expect("live")
+        .session_data
+        .is_empty());
+    assert!(
+        !store
+            .update_session_data(&unique("gone"), data.clone())
+            .await
+            .expect("update"),
+        "no such session"
+    );
+    assert!(store.revoke(&s.handle).await.expect("revoke"));
+    assert!(
+        !store
+            .update_session_data(&s.handle, data)
+            .await
+            .expect("update"),
+        "a revoked session takes no data"
+    );
+}
+
 /// 50 refreshes racing with one parent: all succeed, none is theft, the session lives;
 /// then one child is used: it becomes the head, and **every** other child is then theft
 /// (one session per sibling, since theft revokes).
@@ -625,6 +708,7 @@ pub async fn expiry<S: SessionStore>(store: &S) {
             refresh_hash: hash("rt0"),
             family_hash: s.family.clone(),
             expires_at: SystemTime::now() + Duration::from_millis(1200),
+            session_data: Map::new(),
         })
         .await
         .expect("create");

@@ -39,6 +39,7 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///     refresh_hash: "aa".into(),
 ///     family_hash: "ff".into(),
 ///     expires_at: SystemTime::now() + Duration::from_secs(60),
+///     session_data: Default::default(),
 /// }).await?;
 /// let expires = SystemTime::now() + Duration::from_secs(60);
 /// let token = |hash, generation| Presented { hash, generation, family_hash: "ff" };
@@ -206,6 +207,7 @@ impl SessionStore for MemoryStore {
     }
 
     fn create(&self, session: NewSession) -> StoreFuture<'_, ()> {
+        let time_created = (self.clock)();
         let mut inner = self.lock();
         let handle = session.handle.clone();
         inner.remove(&handle);
@@ -223,6 +225,8 @@ impl SessionStore for MemoryStore {
                     tenant_id: session.tenant_id,
                     payload: session.payload,
                     expires_at: session.expires_at,
+                    time_created,
+                    session_data: session.session_data,
                 },
                 family: session.family_hash,
                 head: session.refresh_hash,
@@ -367,6 +371,25 @@ impl SessionStore for MemoryStore {
             |inner, h| match inner.sessions.get_mut(h) {
                 Some(family) => {
                     family.info.payload = Some(payload);
+                    true
+                }
+                None => false,
+            },
+            false,
+        );
+        ready(updated)
+    }
+
+    fn update_session_data<'a>(
+        &'a self,
+        handle: &'a str,
+        data: Map<String, Value>,
+    ) -> StoreFuture<'a, bool> {
+        let updated = self.with_live(
+            handle,
+            |inner, h| match inner.sessions.get_mut(h) {
+                Some(family) => {
+                    family.info.session_data = data;
                     true
                 }
                 None => false,

@@ -95,6 +95,9 @@ pub struct NewSession {
     pub family_hash: String,
     /// When the refresh token expires; the session is gone after it.
     pub expires_at: SystemTime,
+    /// Server-side session data (SuperTokens' `sessionDataInDatabase`): kept beside the
+    /// session, never put in a token, carried across refreshes. Empty for none.
+    pub session_data: Map<String, Value>,
 }
 
 /// What a store knows of a live session (no token hashes).
@@ -110,6 +113,11 @@ pub struct SessionInfo {
     pub payload: Option<Map<String, Value>>,
     /// When the newest refresh token expires.
     pub expires_at: SystemTime,
+    /// When the session was created (the store's clock at [`SessionStore::create`];
+    /// SuperTokens' `timeCreated`). Stores keep it to the millisecond.
+    pub time_created: SystemTime,
+    /// The server-side session data (see [`NewSession::session_data`]).
+    pub session_data: Map<String, Value>,
 }
 
 /// A refresh token presented to [`SessionStore::rotate`], as the store compares it.
@@ -290,6 +298,15 @@ pub trait SessionStore: Send + Sync + 'static {
         payload: Map<String, Value>,
     ) -> StoreFuture<'a, bool>;
 
+    /// Replaces the server-side session data of session `handle` (SuperTokens'
+    /// `updateSessionDataInDatabase`); `false` if there is no such live session. The
+    /// session's tokens and expiry are untouched.
+    fn update_session_data<'a>(
+        &'a self,
+        handle: &'a str,
+        data: Map<String, Value>,
+    ) -> StoreFuture<'a, bool>;
+
     /// Where signing keys can be kept next to these sessions, if this store can keep them
     /// ([`KeyStore`](crate::keystore::KeyStore)): [`SharedSession`](crate::SharedSession)
     /// then keeps its keys there, shared by every process on the store and rotated.
@@ -338,6 +355,13 @@ impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
         payload: Map<String, Value>,
     ) -> StoreFuture<'a, bool> {
         (**self).update_payload(handle, payload)
+    }
+    fn update_session_data<'a>(
+        &'a self,
+        handle: &'a str,
+        data: Map<String, Value>,
+    ) -> StoreFuture<'a, bool> {
+        (**self).update_session_data(handle, data)
     }
     fn key_store(&self) -> Option<std::sync::Arc<dyn crate::keystore::KeyStore>> {
         (**self).key_store()

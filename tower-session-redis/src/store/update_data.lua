@@ -1,0 +1,16 @@
+-- Replace the server-side session data of one live session (field `d`).
+-- KEYS[1] session key; ARGV[1] session data (JSON object); ARGV[2] now (ms).
+-- Returns 1 when updated, 0 when there is no live session (or one of layout 1, refused).
+local key = KEYS[1]
+local f = redis.call('HMGET', key, 'v', 'e')
+if not f[1] then return 0 end
+if f[1] == '1' then return 0 end
+if f[1] ~= '2' then return redis.error_reply('TSR_CORRUPT unknown session layout version') end
+local e = tonumber(f[2])
+if not e then return redis.error_reply('TSR_CORRUPT malformed session') end
+if e <= tonumber(ARGV[2]) then
+  redis.call('DEL', key)
+  return 0
+end
+redis.call('HSET', key, 'd', ARGV[1])
+return 1
