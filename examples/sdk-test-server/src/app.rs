@@ -182,10 +182,25 @@ impl Server {
             Ok(response) => response,
             Err(never) => match never {},
         };
-        if is_refresh && has_rid && response.status().is_success() {
-            self.shared.refresh_called.fetch_add(1, Ordering::SeqCst);
+        if !(is_refresh && response.status().is_success()) {
+            return response;
         }
-        response
+        // The original answers its refresh route itself once the session is refreshed:
+        // "refresh success" (counted) with the SDK's `rid`, "refresh failed" without; the
+        // new tokens are in the headers either way.
+        let body = if has_rid {
+            self.shared.refresh_called.fetch_add(1, Ordering::SeqCst);
+            "refresh success"
+        } else {
+            "refresh failed"
+        };
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        Response::from_parts(parts, Body::from(body))
     }
 
     fn current(&self) -> Stack {

@@ -401,6 +401,7 @@ fn two_processes_share_one_test_app_and_count_refreshes() {
         "",
     );
     assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    assert_eq!(refreshed.body, "refresh success");
     assert!(refreshed.header("st-access-token").is_some());
     let failed = main.request(
         "POST",
