@@ -49,6 +49,8 @@ pub const OUR_STACKS: &[&str] = &[
     "stack_eddsa_cached",
     "stack_eddsa_uncached",
     "stack_hs256_cached_json",
+    "stack_hs256_cached_ev",
+    "stack_hs256_cached_ev_validator",
     "stack_hs256_cached_outer",
     "stack_eddsa_cached_outer",
     "stack_hs256_tokens_1",
@@ -692,6 +694,29 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
             };
             let config = session_config(alg, name.ends_with("_cached"));
             let cookie = our_cookie_header(&sample_token(alg));
+            visitor.visit(full_stack_router(&config), move || {
+                workload::get_request(&cookie)
+            })
+        }
+        // The same token carrying `st-ev` ({"v": true, "t": now}), without and with one
+        // claim validator (`is_true`, value present and no max age: no refetch).
+        "stack_hs256_cached_ev" | "stack_hs256_cached_ev_validator" => {
+            let claim = tower_session_refresh::claims::BooleanClaim::new("st-ev", |_| async {
+                Ok(Some(true))
+            });
+            let keys = key_set(Alg::Hs256);
+            let mut builder = SessionConfig::builder(cookie_config())
+                .api_domain(format!("https://{}", workload::HOST))
+                .verifier(verifier(keys.clone(), true))
+                .keys(keys.clone())
+                .store(MemoryStore::new());
+            if name.ends_with("_validator") {
+                builder = builder.global_claim_validator(claim.is_true());
+            }
+            let config = builder.build().expect("valid session config");
+            let mut claims = sample_claims();
+            claim.add_to_payload(&mut claims.payload, true);
+            let cookie = our_cookie_header(&keys.sign(&claims).expect("signing works"));
             visitor.visit(full_stack_router(&config), move || {
                 workload::get_request(&cookie)
             })

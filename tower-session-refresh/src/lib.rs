@@ -34,6 +34,10 @@
 //! * [`jwks`]: the public keys at `{base}/jwt/jwks.json`, the OpenID discovery document,
 //!   and `RemoteJwks` (feature `remote-jwks`: HTTPS with rustls) so other API servers
 //!   verify with neither secret nor store.
+//! * [`claims`]: session claims in the SDKs' `{"v", "t"}` shape (`BooleanClaim`,
+//!   `PrimitiveClaim`, `PrimitiveArrayClaim`) with supertokens-node's validators, global
+//!   or per route, refetched when stale; `Session::assert_claims`, `set_claim_value`,
+//!   `merge_into_access_token_payload`.
 //! * [`store`]: refresh-token families, rotated atomically with theft detection:
 //!   [`store::MemoryStore`] for one process, `RedisStore` (crate `tower-session-redis`)
 //!   for many.
@@ -61,6 +65,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod claims;
 pub mod jwks;
 pub mod keys;
 pub mod keystore;

@@ -30,6 +30,7 @@ use tower_http::services::ServeDir;
 use tower_session_postgres::{PostgresConfig, PostgresStore};
 use tower_session_redis::{RedisStore, RedisStoreConfig};
 use tower_session_refresh::{
+    claims::BooleanClaim,
     jwks::{RemoteJwks, RemoteJwksError},
     token::AccessTokenClaims,
     AntiCsrf, EffectiveHost, Session, SessionError, SessionTokens, SharedSession,
@@ -67,10 +68,19 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
     let name = auth.shared_domain().name().to_owned();
 
     let mut hosts: HashMap<String, Router> = HashMap::new();
+    let ev = email_verified();
     let protected = || {
+        // GET /verified: the session's `st-ev` must be true (contract, "Session recipe").
+        let verified = Router::new()
+            .route("/verified", get(session_info))
+            .route_layer(
+                auth.require_session()
+                    .override_global_claim_validators(|_| vec![ev.is_true()]),
+            );
         Router::new()
             .route("/sessioninfo", get(session_info).post(session_info))
             .route_layer(auth.require_session())
+            .merge(verified)
             .route("/healthz", get(healthz))
     };
     for label in ["api2", "api3"] {
@@ -81,10 +91,16 @@ pub(crate) async fn build(args: &Args, port: u16) -> Result<Router, FlagError> {
     if args.serves("api") && !auth.is_verify_only() {
         // Refresh, sign-out and the JWKS are answered by `auth.layer()` itself.
         let base = auth.cookie_config().api_base_path();
-        let api = protected().route(
-            &format!("{base}/demo/signin"),
-            post(sign_in).with_state(auth.clone()),
-        );
+        let claims = Router::new()
+            .route(&format!("{base}/demo/claims"), post(set_claims))
+            .with_state(ev.clone())
+            .route_layer(auth.require_session());
+        let api = protected()
+            .route(
+                &format!("{base}/demo/signin"),
+                post(sign_in).with_state(auth.clone()),
+            )
+            .merge(claims);
         hosts.insert(format!("api.{name}"), api);
     }
     if args.serves("www") {
@@ -128,6 +144,8 @@ async fn session(args: &Args, port: u16) -> Result<SharedSession, FlagError> {
         None => format!("http://www.{}:{port}", domain.name()),
     };
     let mut builder = SharedSession::builder(&args.cookie_domain)
+        // Every session carries `st-ev`, false at creation.
+        .claim(email_verified())
         .api_domain(&api_domain)
         .website_domain(&website_domain)
         .api_base_path(&args.api_base_path)
@@ -233,6 +251,28 @@ async fn website_placeholder() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         "multi-api demo: start with --website-dir examples/multi-api/www to get the demo page\n",
     )
+}
+
+/// The email-verification claim of the SuperTokens SDKs (`st-ev`). The demo has no email
+/// verification: a new session's value is `false`, and `POST {base}/demo/claims` sets it.
+fn email_verified() -> BooleanClaim {
+    BooleanClaim::new("st-ev", |_input| async { Ok(Some(false)) })
+}
+
+#[derive(Deserialize)]
+struct SetClaims {
+    verified: bool,
+}
+
+/// `POST {base}/demo/claims` `{"verified": bool}`: sets `st-ev` on the current session; the
+/// new access token and `front-token` go out with this response.
+async fn set_claims(
+    State(ev): State<BooleanClaim>,
+    mut session: Session,
+    Json(body): Json<SetClaims>,
+) -> Result<Json<serde_json::Value>, SessionError> {
+    session.set_claim_value(&ev, body.verified).await?;
+    Ok(Json(json!({ "status": "OK" })))
 }
 
 #[derive(Deserialize)]

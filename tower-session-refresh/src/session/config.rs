@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tower_session_cookie::{SameSite, SessionCookieConfig};
 
+use super::hooks::{Hooks, RefreshInfo};
 use super::store::SessionStore;
+use crate::claims::{SessionClaim, SessionClaimValidator};
 use crate::keys::KeySet;
 use crate::token::AccessTokenVerifier;
 
@@ -142,6 +144,11 @@ pub(crate) struct ConfigInner {
     pub(crate) tenant: String,
     pub(crate) signout_path: String,
     pub(crate) max_user_id_bytes: usize,
+    /// Claims fetched at session creation.
+    pub(crate) claims: Vec<Arc<dyn SessionClaim>>,
+    /// Validators every protected route runs unless it overrides them.
+    pub(crate) global_validators: Vec<SessionClaimValidator>,
+    pub(crate) hooks: Hooks,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -175,7 +182,20 @@ impl SessionConfig {
             store: None,
             keys_may_be_pending: false,
             max_user_id_bytes: DEFAULT_MAX_USER_ID_BYTES,
+            claims: Vec::new(),
+            global_validators: Vec::new(),
+            hooks: Hooks::default(),
         }
+    }
+
+    /// The claims fetched when a session is created.
+    pub fn claims(&self) -> &[Arc<dyn SessionClaim>] {
+        &self.inner.claims
+    }
+
+    /// The global claim validators (run on every protected route unless overridden).
+    pub fn global_claim_validators(&self) -> &[SessionClaimValidator] {
+        &self.inner.global_validators
     }
 
     /// The cookie configuration.
@@ -257,6 +277,9 @@ pub struct SessionConfigBuilder {
     store: Option<Arc<dyn SessionStore>>,
     keys_may_be_pending: bool,
     max_user_id_bytes: usize,
+    claims: Vec<Arc<dyn SessionClaim>>,
+    global_validators: Vec<SessionClaimValidator>,
+    hooks: Hooks,
 }
 
 /// The default of [`SessionConfigBuilder::max_user_id_bytes`].
@@ -351,6 +374,81 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// A claim fetched (with [`SessionClaim::fetch_value`]) when a session is created, and
+    /// added to its payload as `{"v": value, "t": ms}` (node's
+    /// `claimsAddedByOtherRecipes`). Payload given to `create` under the same key wins
+    /// over nothing: the fetched value replaces it, as in node.
+    pub fn claim(mut self, claim: impl SessionClaim) -> Self {
+        self.claims.push(Arc::new(claim));
+        self
+    }
+
+    /// A validator run on every protected route (node's `getGlobalClaimValidators`),
+    /// unless the route overrides the globals
+    /// ([`RequireSessionLayer::override_global_claim_validators`](super::RequireSessionLayer::override_global_claim_validators)).
+    pub fn global_claim_validator(mut self, validator: SessionClaimValidator) -> Self {
+        self.global_validators.push(validator);
+        self
+    }
+
+    /// Called once with `(user_id, session_handle)` when a refresh detects token theft
+    /// (the session is revoked; the answer stays 401 `token theft detected`).
+    pub fn on_token_theft(mut self, hook: impl Fn(&str, &str) + Send + Sync + 'static) -> Self {
+        self.hooks.on_token_theft = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called with the reason of a 401 `unauthorised` (HTTP, not gRPC); `Some(response)`
+    /// is sent instead of the default body (tokens are cleared as the default would).
+    pub fn on_unauthorised(
+        mut self,
+        hook: impl Fn(&str) -> Option<http::Response<bytes::Bytes>> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.on_unauthorised = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called with the failed validators of a claim check on a protected route (HTTP);
+    /// `Some(response)` is sent instead of the invalid-claim answer.
+    pub fn on_invalid_claim(
+        mut self,
+        hook: impl Fn(&[super::ClaimValidationError]) -> Option<http::Response<bytes::Bytes>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.on_invalid_claim = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called on every refresh with the session and the new access token's payload (the
+    /// stored one), which it may change; the change goes into the new token only (the
+    /// stored payload is left alone, so the hook decides again at every refresh).
+    /// Protected claim names it adds are dropped.
+    pub fn on_refresh(
+        mut self,
+        hook: impl Fn(&RefreshInfo<'_>, &mut serde_json::Map<String, serde_json::Value>)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.on_refresh = Some(Arc::new(hook));
+        self
+    }
+
+    /// What `SharedSessionBuilder` collected: claims, global validators, hooks.
+    pub(crate) fn recipe(
+        mut self,
+        claims: Vec<Arc<dyn SessionClaim>>,
+        validators: Vec<SessionClaimValidator>,
+        hooks: Hooks,
+    ) -> Self {
+        self.claims.extend(claims);
+        self.global_validators.extend(validators);
+        self.hooks = hooks;
+        self
+    }
+
     /// Validates everything.
     pub fn build(self) -> Result<SessionConfig, SessionConfigError> {
         if self.access_lifetime < Duration::from_secs(1)
@@ -400,6 +498,9 @@ impl SessionConfigBuilder {
                 issuer,
                 tenant: "public".to_owned(),
                 max_user_id_bytes: self.max_user_id_bytes,
+                claims: self.claims,
+                global_validators: self.global_validators,
+                hooks: self.hooks,
             }),
         })
     }

@@ -147,7 +147,7 @@ impl Rejection {
             Rejection::TryRefresh(_) => (StatusCode::UNAUTHORIZED, 16, MSG_TRY_REFRESH),
             Rejection::Unauthorised { .. } => (StatusCode::UNAUTHORIZED, 16, MSG_UNAUTHORISED),
             Rejection::Theft => (StatusCode::UNAUTHORIZED, 16, MSG_THEFT),
-            Rejection::InvalidClaims(_) => (StatusCode::FORBIDDEN, 7, MSG_INVALID_CLAIM),
+            Rejection::InvalidClaims(_) => (invalid_claim_status(), 7, MSG_INVALID_CLAIM),
             Rejection::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, 14, *why),
             // RESOURCE_EXHAUSTED for the oversized header, INVALID_ARGUMENT otherwise.
             Rejection::Refused { status, message } => (
@@ -165,13 +165,9 @@ impl Rejection {
             return grpc_response(grpc_code, message);
         }
         let body = match self {
-            Rejection::InvalidClaims(errors) => serde_json::to_vec(&serde_json::json!({
-                "message": MSG_INVALID_CLAIM,
-                "claimValidationErrors": errors,
-            })),
-            _ => serde_json::to_vec(&serde_json::json!({ "message": message })),
-        }
-        .unwrap_or_default();
+            Rejection::InvalidClaims(errors) => invalid_claim_body(&errors),
+            _ => serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default(),
+        };
         let mut response = json_response(status, body);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
@@ -180,6 +176,40 @@ impl Rejection {
         }
         response
     }
+}
+
+impl Rejection {
+    /// [`into_response`](Self::into_response), unless a hook of `config` answers (HTTP
+    /// only; the tokens are cleared as the rejection says either way).
+    pub(crate) fn into_response_with(
+        self,
+        config: &super::config::SessionConfig,
+        tokens: Option<&SessionTokens>,
+        grpc: bool,
+    ) -> Response<Bytes> {
+        if !grpc {
+            if let Some(response) = config.inner.hooks.custom_response(&self) {
+                self.clear(tokens);
+                return response;
+            }
+        }
+        self.into_response(tokens, grpc)
+    }
+}
+
+/// The status of claim failures (the SDK's `invalidClaimStatusCode`): 403, the one place
+/// that decides it.
+pub(crate) fn invalid_claim_status() -> StatusCode {
+    StatusCode::FORBIDDEN
+}
+
+/// node's invalid-claim body: `{"message":"invalid claim","claimValidationErrors":[…]}`.
+pub(crate) fn invalid_claim_body(errors: &[ClaimValidationError]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "message": MSG_INVALID_CLAIM,
+        "claimValidationErrors": errors,
+    }))
+    .unwrap_or_default()
 }
 
 /// A JSON response with `status`.
@@ -253,6 +283,14 @@ pub enum SessionError {
     /// signing key): a setup error, answered 500.
     #[error("this server is verify-only: it has no session store and no signing key")]
     NotAnAuthServer,
+    /// Claim validators failed ([`Session::assert_claims`](super::Session::assert_claims)):
+    /// answered with the invalid-claim status (403) and supertokens-node's body
+    /// `{"message":"invalid claim","claimValidationErrors":[{"id":…,"reason":…}]}`.
+    #[error("invalid claims: {}", .0.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", "))]
+    InvalidClaims(Vec<ClaimValidationError>),
+    /// A claim's value could not be fetched (answered 503).
+    #[error("a claim value could not be fetched: {0}")]
+    ClaimFetch(crate::claims::ClaimFetchError),
 }
 
 impl From<TokenError> for SessionError {
@@ -277,9 +315,10 @@ impl SessionError {
                 StatusCode::BAD_REQUEST
             }
             SessionError::UnknownSession => StatusCode::UNAUTHORIZED,
-            SessionError::Store(_) | SessionError::Token(TokenError::NoSigningKey) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            SessionError::InvalidClaims(_) => invalid_claim_status(),
+            SessionError::Store(_)
+            | SessionError::ClaimFetch(_)
+            | SessionError::Token(TokenError::NoSigningKey) => StatusCode::SERVICE_UNAVAILABLE,
             SessionError::Token(_) | SessionError::Random | SessionError::NotAnAuthServer => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -289,7 +328,12 @@ impl SessionError {
     /// A `{"message": …}` response for this error (the message names the kind of failure,
     /// never internal details).
     pub fn to_response(&self) -> Response<Bytes> {
+        if let SessionError::InvalidClaims(errors) = self {
+            return json_response(self.status(), invalid_claim_body(errors));
+        }
         let message = match self {
+            SessionError::InvalidClaims(_) => MSG_INVALID_CLAIM,
+            SessionError::ClaimFetch(_) => "claim value unavailable",
             SessionError::ProtectedClaim(_) => "the payload uses a protected claim name",
             SessionError::TooLarge { what: USER_ID, .. } => "user id too long",
             SessionError::TooLarge { .. } => "access token payload too large",

@@ -157,7 +157,24 @@ impl SessionManager {
                 limit,
             });
         }
-        let payload = payload_map(payload)?;
+        let mut payload = payload_map(payload)?;
+        // Claims registered on the configuration (node's `claimsAddedByOtherRecipes`).
+        for claim in &config.inner.claims {
+            let input = crate::claims::FetchInput {
+                user_id: user_id.to_owned(),
+                tenant_id: config.inner.tenant.clone(),
+                payload: payload.clone(),
+                headers: None,
+            };
+            if let Some(value) = claim
+                .fetch_value(input)
+                .await
+                .map_err(SessionError::ClaimFetch)?
+            {
+                crate::claims::add_to_payload(&mut payload, claim.key(), value);
+            }
+        }
+        AccessTokenClaims::check_payload(&payload)?;
         let handle = issue::new_handle().map_err(|_| SessionError::Random)?;
         let refresh = issue::first_refresh_token(&handle).map_err(|_| SessionError::Random)?;
         let refresh_hash = refresh_token_hash(&refresh);
@@ -204,7 +221,7 @@ impl SessionManager {
         }
         issue::write_session(tokens, method, access, &claims, refresh, refresh_expires);
         tracing::debug!(session_handle = %handle, ?method, "session created");
-        Ok(Session::new(Arc::new(claims), method, tokens.clone()))
+        Ok(Session::new(Arc::new(claims), method, tokens.clone()).with_config(config))
     }
 
     /// Replaces the session's payload: in the store (so refreshes keep it) and in a new
@@ -233,11 +250,26 @@ impl SessionManager {
         }
         let method: TransferMethod = session.transfer_method();
         issue::write_access(session.tokens(), method, access, &claims);
-        Ok(Session::new(
-            Arc::new(claims),
-            method,
-            session.tokens().clone(),
-        ))
+        Ok(
+            Session::new(Arc::new(claims), method, session.tokens().clone())
+                .with_config(&self.inner.config),
+        )
+    }
+
+    /// node's `mergeIntoAccessTokenPayload(sessionHandle, update)`: merges `update` into
+    /// the stored payload of session `handle` (keys set to `null` removed, protected claim
+    /// names refused); access tokens already issued keep their payload, the next refresh
+    /// carries the new one (a promotion re-signs the token it was given). `Ok(false)` if the session does not exist.
+    pub async fn merge_into_access_token_payload(
+        &self,
+        handle: &str,
+        update: Map<String, Value>,
+    ) -> Result<bool, SessionError> {
+        let Some(info) = self.inner.store.get(handle).await? else {
+            return Ok(false);
+        };
+        let merged = super::payload::merge_payload(&info.payload.unwrap_or_default(), update)?;
+        Ok(self.inner.store.update_payload(handle, merged).await?)
     }
 
     /// Revokes one session; `Ok(false)` if it did not exist. Its access tokens stay valid

@@ -73,6 +73,18 @@
 //! [`verifier`](SessionConfigBuilder::verifier) over a `RemoteJwks` (feature `remote-jwks`)
 //! and no store, and mounts only [`RequireSessionLayer`].
 //!
+//! # Hooks
+//!
+//! On [`SessionConfigBuilder`] (and `SharedSessionBuilder`): `on_token_theft(user_id,
+//! session_handle)`, `on_unauthorised(reason)` and `on_invalid_claim(errors)` (each may
+//! return the response to send instead), and `on_refresh(info, payload)`, which may change
+//! the new access token's payload. Each call is also a `tracing` event. Differences from
+//! supertokens-node kept on purpose: `on_token_theft` is told, it does not answer (the
+//! response stays 401 `token theft detected`, so the SDK signs out as it expects); the
+//! custom-response hooks get the reason or the failed validators, not the request, and do
+//! not run for gRPC calls; `on_refresh` is synchronous and its change goes into the new
+//! token only (not the store), so it decides again at every refresh.
+//!
 //! # Logging
 //!
 //! `tracing` events: refusals at debug, store errors at warn, token theft at warn with the
@@ -82,8 +94,10 @@ mod body;
 mod config;
 pub mod cors;
 mod error;
+mod hooks;
 mod issue;
 mod manager;
+mod payload;
 mod refresh;
 mod require;
 mod signout;
@@ -104,6 +118,8 @@ pub use config::{
     MAX_ACCESS_TOKEN_LIFETIME,
 };
 pub use error::{ClaimValidationError, SessionError};
+pub(crate) use hooks::Hooks;
+pub use hooks::RefreshInfo;
 pub use manager::SessionManager;
 pub use refresh::RefreshService;
 pub use require::{ClaimValidator, RequireSession, RequireSessionLayer, ResponseFuture};

@@ -17,6 +17,7 @@ use tower_session_cookie::{ClearScope, SessionTokens, TransferMethod};
 use super::body::JsonBody;
 use super::config::{AntiCsrf, SessionConfig, SessionConfigError};
 use super::error::{is_grpc, json_response, Rejection};
+use super::hooks::RefreshInfo;
 use super::issue;
 use super::store::{Presented, RotateOutcome, SessionStore};
 use super::verify::BoxFuture;
@@ -145,7 +146,7 @@ where
             }
             let response = match shared.refresh(&parts.headers, tokens).await {
                 Ok(()) => json_response(StatusCode::OK, Bytes::from_static(b"{}")),
-                Err(rejection) => rejection.into_response(tokens, false),
+                Err(rejection) => rejection.into_response_with(&shared.config, tokens, false),
             };
             Ok(response.map(JsonBody::new))
         })
@@ -280,12 +281,13 @@ impl RefreshShared {
             })?;
         let record = match outcome {
             RotateOutcome::Rotated { session, .. } => session,
-            RotateOutcome::Theft { .. } => {
+            RotateOutcome::Theft { user_id } => {
                 tracing::warn!(
                     session_handle = handle,
                     generation = parsed.generation,
                     "refresh token theft detected: an earlier refresh token of the session was presented; session revoked"
                 );
+                self.config.inner.hooks.token_theft(&user_id, handle);
                 return Err(Rejection::Theft);
             }
             RotateOutcome::Unauthorised => {
@@ -306,6 +308,17 @@ impl RefreshShared {
         claims.iss = self.config.issuer().map(str::to_owned);
         claims.t_id = self.config.inner.tenant.clone();
         claims.payload = record.payload.clone().unwrap_or_else(Map::new);
+        let info = RefreshInfo {
+            user_id: &record.user_id,
+            session_handle: handle,
+            tenant_id: &record.tenant_id,
+        };
+        self.config.inner.hooks.refresh(&info, &mut claims.payload);
+        if self.config.inner.hooks.on_refresh.is_some() {
+            claims
+                .payload
+                .retain(|k, _| !crate::token::PROTECTED_CLAIMS.contains(&k.as_str()));
+        }
         if self.config.anti_csrf() == AntiCsrf::ViaToken {
             claims.anti_csrf_token = Some(issue::anti_csrf_for(&new_refresh));
         }

@@ -16,8 +16,9 @@ use tower_session_cookie::SessionTokens;
 
 use super::body::SessionBody;
 use super::config::SessionConfig;
-use super::error::{is_grpc, ClaimValidationError, Rejection};
+use super::error::{is_grpc, ClaimValidationError, Rejection, SessionError};
 use super::verify::{check_request, no_token, BoxFuture, Checked, Session};
+use crate::claims::{self, SessionClaimValidator};
 
 /// Put in the request by [`RequireSession`] when it let a request without a token through
 /// (the `optional` variant), so that a `Session` extractor can tell "no session" (401)
@@ -64,6 +65,8 @@ struct Shared {
     config: SessionConfig,
     required: bool,
     validators: Vec<Arc<dyn ClaimValidator>>,
+    /// The route's claim validators, when it overrides the configuration's globals.
+    claim_validators: Option<Vec<SessionClaimValidator>>,
     private: PrivateHeaders,
 }
 
@@ -216,6 +219,7 @@ impl RequireSessionLayer {
                 config,
                 required,
                 validators: Vec::new(),
+                claim_validators: None,
                 private: PrivateHeaders::default(),
             }),
         }
@@ -226,6 +230,43 @@ impl RequireSessionLayer {
         Arc::make_mut(&mut self.shared)
             .validators
             .push(Arc::new(validator));
+        self
+    }
+
+    /// Replaces the configuration's global claim validators on this route (node's
+    /// `overrideGlobalClaimValidators`): `f` gets the globals and returns the validators
+    /// to run (an empty list runs none).
+    ///
+    /// ```
+    /// # use tower_session_cookie::SessionCookieConfig;
+    /// # use tower_session_refresh::keys::{KeySet, SigningKey};
+    /// # use tower_session_refresh::session::{RequireSessionLayer, SessionConfig};
+    /// use tower_session_refresh::claims::BooleanClaim;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cookies = SessionCookieConfig::builder()
+    /// #     .api_domain("https://api2.example.com")
+    /// #     .website_domain("https://www.example.com")
+    /// #     .build()?;
+    /// let verified = BooleanClaim::new("st-ev", |_| async { Ok(Some(false)) });
+    /// let config = SessionConfig::builder(cookies)
+    ///     .keys(KeySet::new(SigningKey::generate_ed25519("k1")?))
+    ///     .global_claim_validator(verified.is_true())
+    ///     .build()?;
+    /// // This route lets unverified users in.
+    /// let layer = RequireSessionLayer::new(config).override_global_claim_validators(|globals| {
+    ///     globals.iter().filter(|v| v.id() != "st-ev").cloned().collect()
+    /// });
+    /// # drop(layer);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn override_global_claim_validators(
+        mut self,
+        f: impl FnOnce(&[SessionClaimValidator]) -> Vec<SessionClaimValidator>,
+    ) -> Self {
+        let shared = Arc::make_mut(&mut self.shared);
+        let validators = f(shared.config.global_claim_validators());
+        shared.claim_validators = Some(validators);
         self
     }
 
@@ -292,6 +333,88 @@ impl<S: fmt::Debug> fmt::Debug for RequireSession<S> {
 }
 
 impl Shared {
+    /// The claim validators of this route: its override, else the configuration's globals.
+    fn claim_validators(&self) -> &[SessionClaimValidator] {
+        match &self.claim_validators {
+            Some(validators) => validators,
+            None => self.config.global_claim_validators(),
+        }
+    }
+
+    /// node's `validateClaims` with refetching: refetched values go into a new access
+    /// token in this response (when this server can issue one), then every validator runs.
+    async fn refetch_and_validate(
+        &self,
+        mut session: Session,
+        headers: &HeaderMap,
+    ) -> Result<Session, Rejection> {
+        let validators = self.claim_validators();
+        let validated = claims::refetch_and_validate(
+            validators,
+            session.user_id(),
+            &session.claims().t_id,
+            session.payload(),
+            Some(headers),
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "claim refetch failed");
+            Rejection::Unavailable("claim value unavailable")
+        })?;
+        if let Some(mut update) = validated.update {
+            update.retain(|k, _| !crate::token::PROTECTED_CLAIMS.contains(&k.as_str()));
+            if self.config.issuing("claim refetch").is_ok() {
+                super::payload::reissue(&self.config, &mut session, update)
+                    .await
+                    .map_err(|error| match error {
+                        SessionError::UnknownSession => Rejection::Unauthorised {
+                            why: "session no longer exists",
+                            clear: true,
+                        },
+                        error => {
+                            tracing::warn!(%error, "could not issue the refetched claims");
+                            Rejection::Unavailable("could not issue an access token")
+                        }
+                    })?;
+            } else {
+                // Verify-only: validate what was fetched; the token is left as it is.
+                let mut claims = crate::token::AccessTokenClaims::clone(session.claims());
+                claims.payload = update;
+                session.set_claims(Arc::new(claims));
+            }
+        }
+        let mut errors = validated.errors;
+        if let Err(Rejection::InvalidClaims(mut more)) = self.validate(&session) {
+            errors.append(&mut more);
+        }
+        if errors.is_empty() {
+            Ok(session)
+        } else {
+            Err(Rejection::InvalidClaims(errors))
+        }
+    }
+
+    /// The synchronous check: the claim validators (unless one wants a refetch: `None`)
+    /// and the configured [`ClaimValidator`]s.
+    fn quick_check(&self, session: &Session) -> Option<Result<(), Rejection>> {
+        let validators = self.claim_validators();
+        let mut errors = if validators.is_empty() {
+            Vec::new()
+        } else {
+            claims::quick_check(validators, session.payload())?
+        };
+        if !self.validators.is_empty() {
+            if let Err(Rejection::InvalidClaims(mut more)) = self.validate(session) {
+                errors.append(&mut more);
+            }
+        }
+        Some(if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Rejection::InvalidClaims(errors))
+        })
+    }
+
     fn validate(&self, session: &Session) -> Result<(), Rejection> {
         let mut errors = Vec::new();
         for validator in &self.validators {
@@ -308,12 +431,13 @@ impl Shared {
 }
 
 fn reject<B, ReqBody>(
+    config: &SessionConfig,
     request: &Request<ReqBody>,
     rejection: Rejection,
 ) -> Response<SessionBody<B>> {
     let grpc = is_grpc(request.headers());
     rejection
-        .into_response(request.extensions().get::<SessionTokens>(), grpc)
+        .into_response_with(config, request.extensions().get::<SessionTokens>(), grpc)
         .map(SessionBody::text)
 }
 
@@ -359,30 +483,68 @@ where
                     request.extensions().get::<SessionTokens>(),
                     "no access token",
                 );
-                ResponseFuture::rejected(reject(&request, rejection))
+                ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
             }
             Checked::NoToken => {
                 // Tells the `Session` extractor the layer ran (401, not "layer missing").
                 request.extensions_mut().insert(SessionChecked);
                 ResponseFuture::inner(self.inner.call(request), self.private(false))
             }
-            Checked::Done(Ok(session)) => match self.shared.validate(&session) {
-                Ok(()) => {
+            Checked::Done(Ok(session)) => match self.shared.quick_check(&session) {
+                Some(Ok(())) => {
+                    let session = session.with_config(&self.shared.config);
                     request.extensions_mut().insert(session);
                     ResponseFuture::inner(self.inner.call(request), self.private(true))
                 }
-                Err(rejection) => ResponseFuture::rejected(reject(&request, rejection)),
+                Some(Err(rejection)) => {
+                    ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
+                }
+                None => {
+                    // A claim validator wants a refetch: async, like a store lookup.
+                    let session = session.with_config(&self.shared.config);
+                    let clone = self.inner.clone();
+                    let mut inner = std::mem::replace(&mut self.inner, clone);
+                    let shared = self.shared.clone();
+                    ResponseFuture::checking(Box::pin(async move {
+                        match shared
+                            .refetch_and_validate(session, request.headers())
+                            .await
+                        {
+                            Ok(session) => {
+                                request.extensions_mut().insert(session);
+                                inner.call(request).await.map(|mut response| {
+                                    shared.private.apply(response.headers_mut(), true);
+                                    response.map(SessionBody::new)
+                                })
+                            }
+                            Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
+                        }
+                    }))
+                }
             },
-            Checked::Done(Err(rejection)) => ResponseFuture::rejected(reject(&request, rejection)),
+            Checked::Done(Err(rejection)) => {
+                ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
+            }
             Checked::Pending(check) => {
                 // The ready service goes into the future; a clone stays for the next call.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 let shared = self.shared.clone();
                 ResponseFuture::checking(Box::pin(async move {
-                    let result = check
-                        .await
-                        .and_then(|session| shared.validate(&session).map(|()| session));
+                    let result = match check.await {
+                        Ok(session) => {
+                            let session = session.with_config(&shared.config);
+                            match shared.quick_check(&session) {
+                                Some(result) => result.map(|()| session),
+                                None => {
+                                    shared
+                                        .refetch_and_validate(session, request.headers())
+                                        .await
+                                }
+                            }
+                        }
+                        Err(rejection) => Err(rejection),
+                    };
                     match result {
                         Ok(session) => {
                             request.extensions_mut().insert(session);
@@ -391,7 +553,7 @@ where
                                 response.map(SessionBody::new)
                             })
                         }
-                        Err(rejection) => Ok(reject(&request, rejection)),
+                        Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
                     }
                 }))
             }

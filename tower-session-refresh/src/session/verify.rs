@@ -37,6 +37,8 @@ pub struct Session {
     claims: VerifiedToken,
     method: TransferMethod,
     tokens: SessionTokens,
+    /// The configuration, for the methods that issue a new access token (claims, merge).
+    config: Option<SessionConfig>,
 }
 
 impl fmt::Debug for Session {
@@ -60,7 +62,24 @@ impl Session {
             claims,
             method,
             tokens,
+            config: None,
         }
+    }
+
+    /// The same session, able to issue new access tokens with `config`.
+    pub(crate) fn with_config(mut self, config: &SessionConfig) -> Self {
+        self.config = Some(config.clone());
+        self
+    }
+
+    /// The configuration the session was verified or created with.
+    pub(crate) fn config(&self) -> Option<&SessionConfig> {
+        self.config.as_ref()
+    }
+
+    /// Replaces the claims after a new access token was issued for this session.
+    pub(crate) fn set_claims(&mut self, claims: VerifiedToken) {
+        self.claims = claims;
     }
 
     /// The user id (`sub`).

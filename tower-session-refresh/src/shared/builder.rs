@@ -13,6 +13,7 @@ use super::error::SharedSessionError;
 use super::layer::{Routes, SdkRoutesLayer, SharedSessionLayer};
 use super::origin::parse_origin;
 use super::{Inner, SharedSession};
+use crate::claims::{SessionClaim, SessionClaimValidator};
 use crate::jwks::{JwksService, OpenIdDiscoveryService};
 use crate::keys::{KeySet, SigningKey};
 use crate::keystore::{KeyStore, ManagedKeys, ManagedKeysConfig};
@@ -20,6 +21,7 @@ use crate::session::{
     cors, AntiCsrf, RefreshService, SessionConfig, SessionConfigError, SessionManager,
     SignOutService, DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_REFRESH_TOKEN_LIFETIME,
 };
+use crate::session::{ClaimValidationError, Hooks, RefreshInfo};
 use crate::store::{MemoryStore, SessionStore};
 use crate::token::AccessTokenVerifier;
 
@@ -49,6 +51,9 @@ pub struct SharedSessionBuilder {
     verify_only: Option<VerifySource>,
     sdk_routes: bool,
     transfer_policy: TransferPolicy,
+    claims: Vec<Arc<dyn SessionClaim>>,
+    global_validators: Vec<SessionClaimValidator>,
+    hooks: Hooks,
 }
 
 impl fmt::Debug for SharedSessionBuilder {
@@ -84,6 +89,9 @@ impl SharedSessionBuilder {
             verify_only: None,
             sdk_routes: true,
             transfer_policy: TransferPolicy::Any,
+            claims: Vec::new(),
+            global_validators: Vec::new(),
+            hooks: Hooks::default(),
         }
     }
 
@@ -216,6 +224,59 @@ impl SharedSessionBuilder {
         self
     }
 
+    /// A claim fetched when a session is created
+    /// ([`SessionConfigBuilder::claim`](crate::session::SessionConfigBuilder::claim)).
+    pub fn claim(mut self, claim: impl SessionClaim) -> Self {
+        self.claims.push(Arc::new(claim));
+        self
+    }
+
+    /// A validator every protected route runs unless it overrides the globals
+    /// ([`SessionConfigBuilder::global_claim_validator`](crate::session::SessionConfigBuilder::global_claim_validator)).
+    pub fn global_claim_validator(mut self, validator: SessionClaimValidator) -> Self {
+        self.global_validators.push(validator);
+        self
+    }
+
+    /// See [`SessionConfigBuilder::on_token_theft`](crate::session::SessionConfigBuilder::on_token_theft).
+    pub fn on_token_theft(mut self, hook: impl Fn(&str, &str) + Send + Sync + 'static) -> Self {
+        self.hooks.on_token_theft = Some(Arc::new(hook));
+        self
+    }
+
+    /// See [`SessionConfigBuilder::on_unauthorised`](crate::session::SessionConfigBuilder::on_unauthorised).
+    pub fn on_unauthorised(
+        mut self,
+        hook: impl Fn(&str) -> Option<http::Response<bytes::Bytes>> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.on_unauthorised = Some(Arc::new(hook));
+        self
+    }
+
+    /// See [`SessionConfigBuilder::on_invalid_claim`](crate::session::SessionConfigBuilder::on_invalid_claim).
+    pub fn on_invalid_claim(
+        mut self,
+        hook: impl Fn(&[ClaimValidationError]) -> Option<http::Response<bytes::Bytes>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.on_invalid_claim = Some(Arc::new(hook));
+        self
+    }
+
+    /// See [`SessionConfigBuilder::on_refresh`](crate::session::SessionConfigBuilder::on_refresh).
+    pub fn on_refresh(
+        mut self,
+        hook: impl Fn(&RefreshInfo<'_>, &mut serde_json::Map<String, serde_json::Value>)
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.on_refresh = Some(Arc::new(hook));
+        self
+    }
+
     /// [`build`](Self::build), then waits for the first load of keys kept in the store to
     /// be tried (as `ManagedKeys::start` does): a process that starts serving right after
     /// has its signing keys, unless the store is down (then 503 on sign-in and refresh
@@ -324,7 +385,8 @@ impl SharedSessionBuilder {
         let mut session = SessionConfig::builder(cookies.clone())
             .api_domain(api.origin.clone())
             .access_token_lifetime(self.access_lifetime)
-            .refresh_token_lifetime(self.refresh_lifetime);
+            .refresh_token_lifetime(self.refresh_lifetime)
+            .recipe(self.claims, self.global_validators, self.hooks);
         if let Some(mode) = self.anti_csrf {
             session = session.anti_csrf(mode);
         }

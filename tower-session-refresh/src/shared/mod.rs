@@ -128,6 +128,20 @@ impl SharedSession {
         self.manager()?.revoke_all(user_id).await
     }
 
+    /// Merges `update` into the stored payload of session `handle` (node's
+    /// `mergeIntoAccessTokenPayload(sessionHandle, …)`: `null` removes a key, protected
+    /// claim names are refused); the next refresh carries it. `Ok(false)` if the session
+    /// does not exist. See [`SessionManager::merge_into_access_token_payload`].
+    pub async fn merge_into_access_token_payload(
+        &self,
+        handle: &str,
+        update: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, SessionError> {
+        self.manager()?
+            .merge_into_access_token_payload(handle, update)
+            .await
+    }
+
     /// The live sessions of `user_id`.
     pub async fn sessions_for_user(&self, user_id: &str) -> Result<Vec<SessionInfo>, SessionError> {
         self.manager()?.list(user_id).await
