@@ -28,7 +28,7 @@ chromium="${CHROMIUM:-/usr/bin/chromium}"
 per_test_timeout="${SDK_SUITE_TIMEOUT_MS:-60000}"
 mkdir -p "$scratch"
 
-# --- the suite's packages (versions of the SDK's package-lock.json) ----------------------
+# --- the suite's packages (versions of the SDK's package-lock.json; axios as "*" in its package.json) --
 if [ ! -x "$chromium" ]; then
   echo "==> installing Debian's chromium"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -38,10 +38,17 @@ if [ ! -f "$scratch/node_modules/.sdk-suite-ready" ]; then
   (cd "$scratch" && [ -f package.json ] || echo '{"name":"sdk-suite-scratch","private":true}' > "$scratch/package.json")
   (cd "$scratch" && PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
     npm install --no-audit --no-fund --loglevel=error \
-      mocha@6.1.4 isomorphic-fetch@2.2.1 puppeteer@11.0.0 axios@0.25.0 axios-mock-adapter@1.22.0 \
+      mocha@6.1.4 isomorphic-fetch@2.2.1 puppeteer@11.0.0 axios@1 axios-mock-adapter@2 \
       jsonwebtoken@8.5.1 jwks-rsa@2.0.5 sinon@13.0.2 mocha-jsdom@2.0.0 jsdom@11.12.0 \
       browser-tabs-lock@1.3.0 supertokens-js-override@0.0.4)
   touch "$scratch/node_modules/.sdk-suite-ready"
+fi
+# The test page's own scripts come from unpkg in the original, i.e. the latest releases.
+if [ ! -f "$scratch/page/node_modules/.sdk-suite-ready" ]; then
+  mkdir -p "$scratch/page"
+  [ -f "$scratch/page/package.json" ] || echo '{"name":"sdk-suite-page","private":true}' > "$scratch/page/package.json"
+  (cd "$scratch/page" && npm install --no-audit --no-fund --loglevel=error axios@1 axios-mock-adapter@2)
+  touch "$scratch/page/node_modules/.sdk-suite-ready"
 fi
 export NODE_PATH="$scratch/node_modules"
 export PUPPETEER_EXECUTABLE_PATH="$chromium"
@@ -60,7 +67,7 @@ cleanup() {
 trap cleanup EXIT
 for port in 8080 8082; do
   NODE_PORT=$port RUST_LOG="${RUST_LOG:-warn}" "$server_bin" --sdk-dir "$sdk" \
-    --node-modules "$scratch/node_modules" --redis "$redis" > "$scratch/server-$port.log" 2>&1 &
+    --node-modules "$scratch/page/node_modules" --redis "$redis" > "$scratch/server-$port.log" 2>&1 &
   pids+=($!)
 done
 for port in 8080 8082; do

@@ -20,11 +20,12 @@ use axum::{
     Json, Router,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_session_cookie::{ClearScope, TransferPolicy};
 use tower_session_redis::{RedisStore, RedisStoreConfig};
+use tower_session_refresh::token::PROTECTED_CLAIMS;
 use tower_session_refresh::{
     session::ClaimValidationError, AntiCsrf, MemoryStore, Session, SessionError, SessionStore,
     SessionTokens, SharedSession, DEFAULT_KEY_ROTATION,
@@ -282,7 +283,8 @@ impl Server {
         let protected = Router::new()
             .route("/", get(root))
             .route("/check-rid", get(check_rid))
-            .route("/update-jwt", get(access_token_payload))
+            .route("/update-jwt", get(access_token_payload).post(update_jwt))
+            .route("/update-jwt-with-handle", post(update_jwt_with_handle))
             .route("/logout", post(logout))
             .route("/revokeAll", post(revoke_all))
             .route_layer(auth.require_session());
@@ -546,6 +548,42 @@ async fn check_rid_no_session(headers: HeaderMap) -> &'static str {
 /// `getAccessTokenPayload()`.
 async fn access_token_payload(session: Session) -> Json<Value> {
     Json(session.claims().to_json())
+}
+
+/// The body replaces the application payload: every custom claim not in it is set to
+/// `null` (removed) first, as the original's `mergeIntoAccessTokenPayload({...clearing,
+/// ...body})`; the new access token goes out with this response.
+fn replacing(current: &Map<String, Value>, body: Map<String, Value>) -> Map<String, Value> {
+    let mut update: Map<String, Value> = current
+        .keys()
+        .filter(|k| !PROTECTED_CLAIMS.contains(&k.as_str()))
+        .map(|k| (k.clone(), Value::Null))
+        .collect();
+    update.extend(body);
+    update
+}
+
+async fn update_jwt(
+    mut session: Session,
+    Json(body): Json<Map<String, Value>>,
+) -> Result<Json<Value>, SessionError> {
+    let update = replacing(session.payload(), body);
+    session.merge_into_access_token_payload(update).await?;
+    Ok(Json(session.claims().to_json()))
+}
+
+/// By handle: the stored payload changes, the next refresh carries it; the answer is the
+/// payload of the token this request carried, as the original's.
+async fn update_jwt_with_handle(
+    State(ctx): State<Ctx>,
+    session: Session,
+    Json(body): Json<Map<String, Value>>,
+) -> Result<Json<Value>, SessionError> {
+    let update = replacing(session.payload(), body);
+    ctx.auth
+        .merge_into_access_token_payload(session.handle(), update)
+        .await?;
+    Ok(Json(session.claims().to_json()))
 }
 
 async fn logout(State(ctx): State<Ctx>, session: Session) -> Result<&'static str, SessionError> {

@@ -389,6 +389,39 @@ fn two_processes_share_one_test_app_and_count_refreshes() {
     );
     assert_eq!(cross.request("GET", "/", &[], "").status, 401);
 
+    // /update-jwt replaces the application payload; the new token comes with the answer.
+    let updated = cross.request(
+        "POST",
+        "/update-jwt",
+        &[
+            ("authorization", &bearer),
+            ("content-type", "application/json"),
+        ],
+        r#"{"key":"value"}"#,
+    );
+    assert_eq!(updated.status, 200, "{updated:?}");
+    assert_eq!(updated.json()["key"], "value");
+    let bearer = format!("Bearer {}", updated.header("st-access-token").unwrap());
+    let replaced = main.request(
+        "POST",
+        "/update-jwt",
+        &[
+            ("authorization", &bearer),
+            ("content-type", "application/json"),
+        ],
+        r#"{"other":1}"#,
+    );
+    assert_eq!(replaced.status, 200, "{replaced:?}");
+    let bearer = format!("Bearer {}", replaced.header("st-access-token").unwrap());
+    let now = main
+        .request("GET", "/update-jwt", &[("authorization", &bearer)], "")
+        .json();
+    assert_eq!(
+        (now.get("key"), &now["other"]),
+        (None, &serde_json::json!(1)),
+        "{now}"
+    );
+
     // The refresh route is counted: attempts always, successes only with `rid`.
     let refreshed = main.request(
         "POST",
