@@ -100,12 +100,12 @@ bash scripts/feature-sets.sh
 log "cargo doc (-D warnings, --cfg docsrs)"
 RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="-D warnings --cfg docsrs" \
   cargo doc --workspace --no-deps --all-features \
-  --exclude multi-api-demo --exclude tower-shared-session-benches --exclude tower-session-testkit
+  --exclude multi-api-demo --exclude sdk-test-server --exclude tower-shared-session-benches --exclude tower-session-testkit
 
 # --- packages: each published crate builds from its own packaged files -------------------
 log "cargo package (with verification)"
 cargo package --workspace --allow-dirty \
-  --exclude multi-api-demo --exclude tower-shared-session-benches --exclude tower-session-testkit
+  --exclude multi-api-demo --exclude sdk-test-server --exclude tower-shared-session-benches --exclude tower-session-testkit
 
 # --- fuzz targets keep building and their properties keep holding (seconds each) ----
 log "fuzz smoke (cargo fuzz, every target for a few seconds)"

@@ -55,6 +55,8 @@ pub struct SharedDomain {
     name: Box<str>,
     leading_dot: bool,
     ip: bool,
+    /// Matches only itself (an IPv4 address, or [`SharedDomain::single_host`]).
+    exact: bool,
 }
 
 /// Why a shared domain (or a domain checked against it) was refused.
@@ -225,6 +227,7 @@ impl SharedDomain {
                 name: name.into_boxed_str(),
                 leading_dot: false,
                 ip: true,
+                exact: true,
             }),
             HostKind::Name => {
                 if name == "localhost" {
@@ -239,9 +242,47 @@ impl SharedDomain {
                     name: name.into_boxed_str(),
                     leading_dot,
                     ip: false,
+                    exact: false,
                 })
             }
         }
+    }
+
+    /// One host and nothing under it: the setup without a shared domain (SuperTokens with
+    /// `cookieDomain` unset), where the API and the website run on the same host name on
+    /// different ports, as in local development on `localhost`. Unlike [`parse`](Self::parse),
+    /// `localhost` and single labels are accepted, since nothing is shared with other
+    /// hosts: the domain matches only this host (any port), and cookies made for it should be
+    /// host-only (no `Domain` attribute). IPv6 literals are refused.
+    ///
+    /// ```
+    /// use tower_domain_guard::SharedDomain;
+    ///
+    /// let d = SharedDomain::single_host("http://localhost:8080")?;
+    /// assert!(d.is_single_host());
+    /// assert!(d.matches("localhost:8082"));
+    /// assert!(!d.matches("api.localhost"));
+    /// # Ok::<(), tower_domain_guard::DomainError>(())
+    /// ```
+    pub fn single_host(input: &str) -> Result<Self, DomainError> {
+        let ConfigHost { name, kind } = config_host(input)?;
+        match kind {
+            HostKind::Ipv6 => Err(DomainError::Ipv6 {
+                input: input.to_owned(),
+            }),
+            HostKind::Ipv4 | HostKind::Name => Ok(Self {
+                name: name.into_boxed_str(),
+                leading_dot: false,
+                ip: kind == HostKind::Ipv4,
+                exact: true,
+            }),
+        }
+    }
+
+    /// Whether this domain matches only one host: made by
+    /// [`single_host`](Self::single_host), or an IPv4 address.
+    pub fn is_single_host(&self) -> bool {
+        self.exact
     }
 
     /// Whether `host` is the shared domain or one of its subdomains (any depth), on a label
@@ -284,9 +325,10 @@ impl SharedDomain {
         lowercase: bool,
     ) -> bool {
         match kind {
-            HostKind::Name if !self.ip => {
+            HostKind::Name if !self.exact => {
                 hostname::name_in_domain_bytes(host, &self.name, lowercase)
             }
+            HostKind::Name if !self.ip => host.eq_ignore_ascii_case(self.name.as_bytes()),
             HostKind::Ipv4 if self.ip => host == self.name.as_bytes(),
             _ => false,
         }
@@ -307,6 +349,9 @@ impl SharedDomain {
         }
         if raw == d {
             return true;
+        }
+        if self.exact {
+            return false;
         }
         let Some(cut) = raw.len().checked_sub(d.len() + 1) else {
             return false;

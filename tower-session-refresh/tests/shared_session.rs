@@ -751,3 +751,74 @@ async fn the_facade_layers_a_tonic_server() {
         .expect("sign");
     check(Some(token)).await.expect("a valid session passes");
 }
+
+/// `SharedSession::host_only()`: SuperTokens with `cookieDomain` unset, for local
+/// development on `localhost` (the SDK suite's setup): cookies without `Domain`, the API's
+/// host on any port accepted, every other host turned away, the website on another host
+/// refused at build time.
+#[tokio::test]
+async fn host_only_sessions_stay_on_the_api_host() {
+    let auth = SharedSession::host_only()
+        .api_domain("http://localhost:8080")
+        .website_domain("http://localhost:3000")
+        .signing_key(key())
+        .build()
+        .expect("a host-only configuration");
+    assert!(auth.cookie_config().cookie_domain().is_none());
+    let addr = serve(seed::app(&auth)).await;
+    let login = send(
+        addr,
+        Method::POST,
+        "localhost:8080",
+        "/login",
+        &[
+            ("st-auth-mode", "cookie"),
+            ("origin", "http://localhost:3000"),
+        ],
+        "carol",
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let mut cookies = Vec::new();
+    for value in login.headers.get_all("set-cookie") {
+        let value = value.to_str().expect("ascii");
+        assert!(!value.contains("Domain="), "host-only: {value}");
+        cookies.push(value.split(';').next().expect("pair").to_owned());
+    }
+    assert!(
+        cookies.iter().any(|c| c.starts_with("sAccessToken=")),
+        "{cookies:?}"
+    );
+    let cookie = cookies.join("; ");
+    // Same host name, another port: the same browser cookie jar sends them.
+    let me = send(
+        addr,
+        Method::GET,
+        "localhost:8082",
+        "/me",
+        &[("cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_eq!((me.status, me.body.as_str()), (StatusCode::OK, "carol"));
+    for host in ["api.localhost", "localhost.evil.test", "127.0.0.2"] {
+        let foreign = send(addr, Method::GET, host, "/me", &[("cookie", &cookie)], "").await;
+        assert_eq!(foreign.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+    let elsewhere = SharedSession::host_only()
+        .api_domain("http://localhost:8080")
+        .website_domain("http://www.example.test")
+        .signing_key(key())
+        .build()
+        .expect_err("the website is on another host");
+    assert!(
+        elsewhere.to_string().contains("website_domain"),
+        "{elsewhere}"
+    );
+    let missing = SharedSession::host_only()
+        .website_domain("http://localhost:3000")
+        .signing_key(key())
+        .build()
+        .expect_err("no api_domain");
+    assert!(missing.to_string().contains("api_domain"), "{missing}");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::{HeaderValue, Method};
 use tower_domain_guard::{HostGuardLayer, OriginGuardLayer, SharedDomain};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_session_cookie::{ConfigError, SessionCookieConfig, SessionCookieLayer};
+use tower_session_cookie::{ConfigError, SessionCookieConfig, SessionCookieLayer, TransferPolicy};
 
 use super::error::SharedSessionError;
 use super::layer::{Routes, SdkRoutesLayer, SharedSessionLayer};
@@ -34,7 +34,8 @@ const CORS_MAX_AGE: Duration = Duration::from_secs(600);
 /// Builder of [`SharedSession`], from [`SharedSession::builder`]. Nothing is checked until
 /// [`build`](Self::build), which checks everything once.
 pub struct SharedSessionBuilder {
-    cookie_domain: String,
+    /// `None`: [`SharedSession::host_only`].
+    cookie_domain: Option<String>,
     api_domain: Option<String>,
     website_domain: Option<String>,
     api_base_path: String,
@@ -49,6 +50,7 @@ pub struct SharedSessionBuilder {
     key_rotation: Duration,
     verify_only: Option<VerifySource>,
     sdk_routes: bool,
+    transfer_policy: TransferPolicy,
     claims: Vec<Arc<dyn SessionClaim>>,
     global_validators: Vec<SessionClaimValidator>,
     hooks: Hooks,
@@ -72,9 +74,9 @@ impl fmt::Debug for SharedSessionBuilder {
 }
 
 impl SharedSessionBuilder {
-    pub(crate) fn new(cookie_domain: &str) -> Self {
+    pub(crate) fn new(cookie_domain: Option<&str>) -> Self {
         Self {
-            cookie_domain: cookie_domain.to_owned(),
+            cookie_domain: cookie_domain.map(str::to_owned),
             api_domain: None,
             website_domain: None,
             api_base_path: "/auth".to_owned(),
@@ -89,6 +91,7 @@ impl SharedSessionBuilder {
             key_rotation: DEFAULT_KEY_ROTATION,
             verify_only: None,
             sdk_routes: true,
+            transfer_policy: TransferPolicy::Any,
             claims: Vec::new(),
             global_validators: Vec::new(),
             hooks: Hooks::default(),
@@ -128,6 +131,14 @@ impl SharedSessionBuilder {
     /// Refresh-token lifetime (default 100 days; longer than the access-token lifetime).
     pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.refresh_lifetime = lifetime;
+        self
+    }
+
+    /// Which token transfer methods are read and used for new sessions (default
+    /// [`TransferPolicy::Any`]: cookies or headers, new sessions as the SDK's `st-auth-mode`
+    /// asks). SuperTokens' `getTokenTransferMethod` returning one method.
+    pub fn transfer_policy(mut self, policy: TransferPolicy) -> Self {
+        self.transfer_policy = policy;
         self
     }
 
@@ -317,14 +328,16 @@ impl SharedSessionBuilder {
     /// background, so this must run inside a tokio runtime unless
     /// [`signing_key`](Self::signing_key) or `verify_only` is given.
     pub fn build(self) -> Result<SharedSession, SharedSessionError> {
-        let domain =
-            SharedDomain::parse(&self.cookie_domain).map_err(|e| err("cookie_domain", e))?;
         let api_input = self.api_domain.as_deref().ok_or_else(|| {
             err(
                 "api_domain",
                 "missing: call api_domain(\"https://api.example.com\") (appInfo.apiDomain)",
             )
         })?;
+        let domain = match &self.cookie_domain {
+            Some(shared) => SharedDomain::parse(shared).map_err(|e| err("cookie_domain", e))?,
+            None => SharedDomain::single_host(api_input).map_err(|e| err("api_domain", e))?,
+        };
         let website_input = self.website_domain.as_deref().ok_or_else(|| {
             err(
                 "website_domain",
@@ -339,7 +352,16 @@ impl SharedSessionBuilder {
             .map_err(|e| err("api_domain", e))?;
         domain
             .check_inside("website_domain", &website.origin)
-            .map_err(|e| err("website_domain", e))?;
+            .map_err(|e| match self.cookie_domain {
+                Some(_) => err("website_domain", e),
+                None => err(
+                    "website_domain",
+                    format!(
+                        "must be on the API's host {:?} (any port) with host_only(): host-only cookies reach no other host; give a shared cookie domain instead",
+                        domain.name()
+                    ),
+                ),
+            })?;
         let base = tower_session_cookie::normalise_api_base_path(&self.api_base_path)
             .map_err(|e| err("api_base_path", e))?;
 
@@ -372,8 +394,12 @@ impl SharedSessionBuilder {
             }
         }
 
-        let mut cookies = SessionCookieConfig::builder()
-            .shared_domain(domain.clone())
+        let mut cookies = SessionCookieConfig::builder();
+        if self.cookie_domain.is_some() {
+            cookies = cookies.shared_domain(domain.clone());
+        }
+        let mut cookies = cookies
+            .transfer_policy(self.transfer_policy)
             .api_domain(api.origin.clone())
             .website_domain(website.origin.clone())
             .api_base_path(base.clone());

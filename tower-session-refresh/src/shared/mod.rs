@@ -64,7 +64,30 @@ impl SharedSession {
     /// Starts the configuration with the shared cookie domain (SuperTokens'
     /// `cookieDomain`), e.g. `".example.com"`.
     pub fn builder(cookie_domain: &str) -> SharedSessionBuilder {
-        SharedSessionBuilder::new(cookie_domain)
+        SharedSessionBuilder::new(Some(cookie_domain))
+    }
+
+    /// A builder for one API host and no shared domain: SuperTokens with `cookieDomain`
+    /// unset. Cookies are host-only; the website must be on the API's host name (any
+    /// port, e.g. `http://localhost:3000` with an API on `http://localhost:8080`), and the
+    /// host guard accepts only that host (plus [`allow_host`](SharedSessionBuilder::allow_host)).
+    /// For local development and single-API deployments; use
+    /// [`builder`](Self::builder) as soon as a second API subdomain shares the sign-in.
+    ///
+    /// ```
+    /// use tower_session_refresh::SharedSession;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let auth = SharedSession::host_only()
+    ///     .api_domain("http://localhost:8080")
+    ///     .website_domain("http://localhost:3000")
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// assert!(auth.cookie_config().cookie_domain().is_none());
+    /// # }
+    /// ```
+    pub fn host_only() -> SharedSessionBuilder {
+        SharedSessionBuilder::new(None)
     }
 
     /// The layer for the whole service (see [`SharedSessionLayer`] for what it does, in

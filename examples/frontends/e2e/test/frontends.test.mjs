@@ -71,14 +71,15 @@ async function newPage() {
 /**
  * The console lines a correct run may show: Chromium's own "Failed to load resource: ... 401"
  * line for the 401s the protocol expects (the SDK's first-visit refresh with no session, an API
- * call with an expired access token before the SDK refreshes it, an API call after sign-out).
+ * call with an expired access token before the SDK refreshes it, an API call after sign-out;
+ * `/verified` as `/sessioninfo`).
  * Those come from the browser's network stack, not from an SDK. Everything else counts.
  */
 function unexpected(consoleLog) {
   return consoleLog.filter((e) => {
     if (e.type !== "error") return e.type === "pageerror" || /supertokens|session/i.test(e.text);
     const expected401 = /Failed to load resource: the server responded with a status of 401/.test(e.text)
-      && /\/auth\/session\/refresh$|\/sessioninfo$/.test(e.url);
+      && /\/auth\/session\/refresh$|\/sessioninfo$|\/verified$/.test(e.url);
     return !expected401;
   });
 }
@@ -233,4 +234,64 @@ for (const app of ["react", "vue"]) {
       }
     });
   }
+}
+
+// The email-verification claim through the stock SDK: supertokens-web-js's own
+// EmailVerificationClaim validator reads `st-ev` ({v, t}) from the access-token payload the
+// Rust server built, before and after the demo's claims route sets it; api2's `/verified`
+// answers node's invalid-claim body until then.
+for (const mode of ["cookie", "header"]) {
+  test(`vue, ${mode} mode: st-ev claim seen by the SDK's EmailVerificationClaim and by /verified`, { timeout: 60_000 }, async () => {
+    const { port, child } = await startDemo(DIST.vue);
+    const www = `http://www.example.test:${port}`;
+    const { context, page, consoleLog } = await newPage();
+    const name = `vue-${mode}-claims`;
+    try {
+      await page.goto(`${www}/?mode=${mode}`);
+      await waitState(page, "signed out");
+      const signIn = await click(page, "signin");
+      assert.equal(signIn.status, 200, JSON.stringify(signIn));
+      await waitState(page, "signed in");
+
+      // A new session carries st-ev = false: the SDK's validator fails on it, and so does api2.
+      const before = await click(page, "validate-claims");
+      assert.equal(before.error, undefined, JSON.stringify(before));
+      assert.equal(before.verified, false, JSON.stringify(before));
+      assert.equal(before.invalid.length, 1, JSON.stringify(before));
+      assert.equal(before.invalid[0].id, "st-ev");
+      const refused = await click(page, "call-verified");
+      assert.equal(refused.status, 403, JSON.stringify(refused));
+      assert.equal(refused.body.message, "invalid claim");
+      assert.equal(refused.body.claimValidationErrors[0].id, "st-ev");
+
+      // The claims route sets it; the new access token (and front-token) reaches the SDK.
+      const set = await click(page, "verify-email");
+      assert.equal(set.status, 200, JSON.stringify(set));
+      assert.deepEqual(set.body, { status: "OK" });
+      const afterSet = await click(page, "validate-claims");
+      assert.equal(afterSet.verified, true, JSON.stringify(afterSet));
+      assert.deepEqual(afterSet.invalid, [], JSON.stringify(afterSet));
+      const ok = await click(page, "call-verified");
+      assert.equal(ok.status, 200, JSON.stringify(ok));
+      assert.equal(ok.body.servedBy, "api2.example.test");
+      assert.equal(ok.body.userId, "alice");
+
+      // It survives a refresh (1 s access tokens).
+      await sleep(2200);
+      const late = await click(page, "call-verified");
+      assert.equal(late.status, 200, JSON.stringify(late));
+      await shot(page, `${name}-verified`);
+      writeFileSync(path.join(ARTIFACTS, `${name}-console.json`), JSON.stringify(consoleLog, null, 2));
+      // The one 403 is the refused /verified call above.
+      const refused403 = (e) => /status of 403/.test(e.text) && /\/verified$/.test(e.url);
+      assert.deepEqual(unexpected(consoleLog).filter((e) => !refused403(e)), []);
+    } catch (err) {
+      await shot(page, `${name}-failure`).catch(() => {});
+      writeFileSync(path.join(ARTIFACTS, `${name}-console.json`), JSON.stringify(consoleLog, null, 2));
+      throw err;
+    } finally {
+      await context.close();
+      child.kill("SIGTERM");
+    }
+  });
 }
