@@ -23,7 +23,8 @@ fn now_secs() -> u64 {
         .as_secs()
 }
 
-/// A token that expires `lifetime` from now (rounded up, as the session layer does).
+/// A token that expires `lifetime` from now, rounded up to whole seconds (the longest a
+/// token the session layer issues can live).
 fn sign(keys: &KeySet, lifetime: Duration) -> Result<String, TokenError> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
     let mut claims = AccessTokenClaims::new(

@@ -105,7 +105,7 @@ impl ManagedKeysConfig {
 
     /// How long a key keeps verifying after it stopped signing: access-token lifetime +
     /// leeway + one maintenance period (another process may sign with it that long before
-    /// it notices the rotation) + 1 s (`exp` is rounded up to whole seconds).
+    /// it notices the rotation) + 1 s of slack for clocks and whole-second `exp`.
     pub fn verify_after_retirement(&self) -> Duration {
         self.access_token_lifetime
             .saturating_add(self.leeway)

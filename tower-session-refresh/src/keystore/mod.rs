@@ -17,7 +17,7 @@
 //!   processes rotate once). Older keys stop signing but keep verifying until every access
 //!   token they signed has expired (`drop_at` = the rotation time + access-token lifetime +
 //!   leeway + one maintenance period, the longest another process may keep signing with the
-//!   old key before it notices the rotation, + 1 s for `exp` rounded up); then they are
+//!   old key before it notices the rotation, + 1 s of slack); then they are
 //!   dropped from the store, the key set and the JWKS.
 //! - **Reload**: a background task runs [`ManagedKeys::maintain`] every
 //!   `min(interval / 4, 30 s)`; a token with an unknown `kid` makes the verifier reload at

@@ -18,16 +18,17 @@ pub(crate) fn now_secs() -> u64 {
         .as_secs()
 }
 
-/// The `exp` claim for a token issued now with `lifetime`: rounded **up** to whole seconds,
-/// so a token lives at least its configured lifetime (`iat` is rounded down, as the
-/// SuperTokens core does; rounding `exp` down too would leave a 1-second token almost no
-/// time to be used, and the SDK would refresh again before its retries land).
+/// The `exp` claim for a token issued now with `lifetime`: `floor((now_ms + lifetime_ms) /
+/// 1000)`, as the SuperTokens core computes it, so a token never outlives its configured
+/// lifetime (the SDK suite waits exactly the lifetime and expects a refresh). A 1-second
+/// token thus lives between a few milliseconds and one second; the SDK refreshes and
+/// retries, as against the core.
 pub(crate) fn expiry_secs(lifetime: Duration) -> u64 {
-    let at = SystemTime::now()
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
-        .saturating_add(lifetime);
-    at.as_secs() + u64::from(at.subsec_nanos() > 0)
+        .saturating_add(lifetime)
+        .as_secs()
 }
 
 fn random<const N: usize>() -> Result<[u8; N], ring::error::Unspecified> {

@@ -168,7 +168,7 @@ for (const app of ["react", "vue"]) {
         assert.equal(a2.body.userId, "alice");
         assert.equal(a2.body.sessionHandle, a3.body.sessionHandle);
         for (const label of ["call-api2", "call-api3"]) {
-          await sleep(2200); // tokens live 1-2 s: exp is rounded up to whole seconds
+          await sleep(2200); // 1 s tokens live at most 1 s (exp = floor(now + lifetime))
           const n = refreshes.length;
           const late = await click(page, label);
           assert.equal(late.status, 200, `${label} after expiry: ${JSON.stringify(late)}`);
