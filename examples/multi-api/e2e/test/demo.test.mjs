@@ -166,7 +166,7 @@ for (const mode of ["cookie", "header"]) {
 }
 
 test("two processes: an auth server and a verify-only api2 sharing nothing but the JWKS", async () => {
-  const auth = await startDemo(["--serve", "api,www", "--allow-host", "127.0.0.1", "--access-token-ttl", "1"]);
+  const auth = await startDemo(["--serve", "api,www", "--allow-host", "127.0.0.1", "--access-token-ttl", "2"]);
   const api2 = await startDemo([
     "--serve", "api2",
     "--api-domain", `http://api.example.test:${auth.port}`,
@@ -188,7 +188,10 @@ test("two processes: an auth server and a verify-only api2 sharing nothing but t
   assert.equal(wrong, 404);
 
   // After expiry, api2 (verify only) answers 401 and the SDK refreshes on the auth server.
-  await sleep(2200); // 1 s tokens live at most 1 s
+  // exp is floor((now + lifetime) / 1000) as in the SuperTokens core, so a 1 s token may live
+  // only a few ms and the retry after the refresh could expire again on a slow machine: 2 s
+  // tokens live at least 1 s, and at most 2 s.
+  await sleep(3200);
   const n = refreshes.length;
   const again = await click(page, "call-api2");
   assert.equal(again.status, 200, JSON.stringify(again));
