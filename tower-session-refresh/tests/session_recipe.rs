@@ -537,3 +537,113 @@ async fn a_bearer_that_is_not_an_access_token_does_not_shadow_the_cookie() {
     .await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.body);
 }
+
+/// A handler behind `require_session()` that checks a claim itself (`assert_claims`).
+async fn assert_verified(mut session: Session) -> Result<String, SessionError> {
+    let claim =
+        tower_session_refresh::claims::BooleanClaim::new("st-ev", |_| async { Ok(Some(false)) });
+    session.assert_claims(&[claim.is_true()]).await?;
+    Ok(session.user_id().to_owned())
+}
+
+/// A handler whose session was revoked while the request ran: its session data is gone.
+async fn revoked_then_read(
+    State(auth): State<SharedSession>,
+    session: Session,
+) -> Result<Json<Value>, SessionError> {
+    auth.revoke_session(session.handle()).await?;
+    Ok(Json(Value::Object(session.session_data().await?)))
+}
+
+fn handler_errors_app(auth: &SharedSession) -> Router {
+    Router::new()
+        .route("/login", post(login))
+        .merge(
+            Router::new()
+                .route("/assert", get(assert_verified))
+                .route("/revoked", get(revoked_then_read))
+                .route_layer(auth.require_session()),
+        )
+        .merge(
+            Router::new()
+                .route("/maybe", get(me))
+                .route_layer(auth.optional_session()),
+        )
+        .with_state(auth.clone())
+        .layer(auth.layer())
+}
+
+#[tokio::test]
+async fn session_errors_from_handlers_use_the_configured_statuses() {
+    // Defaults first: 403 with node's body, 401 `unauthorised`.
+    for (expired, claim) in [(401u16, 403u16), (440, 499)] {
+        let auth = builder()
+            .session_expired_status(expired)
+            .invalid_claim_status(claim)
+            .build()
+            .expect("build");
+        let addr = serve(handler_errors_app(&auth)).await;
+        let alice = sign_in(addr, "alice").await;
+
+        let asserted = get_as(addr, "/assert", &alice.access).await;
+        assert_eq!(asserted.status.as_u16(), claim, "{}", asserted.body);
+        let body: Value = serde_json::from_str(&asserted.body).expect("json");
+        assert_eq!(
+            body,
+            json!({"message": "invalid claim", "claimValidationErrors": [
+                {"id": "st-ev", "reason": {"message": "wrong value", "expectedValue": true, "actualValue": false}}
+            ]})
+        );
+        // The SDK refreshes on the session-expired status: a 401 here would leave a frontend
+        // configured with 440 signed in but failing.
+        let revoked = get_as(addr, "/revoked", &alice.access).await;
+        assert_eq!(
+            (revoked.status.as_u16(), revoked.body.as_str()),
+            (expired, r#"{"message":"unauthorised"}"#)
+        );
+        let anonymous = send(addr, Method::GET, "/maybe", &[], "").await;
+        assert_eq!(
+            (anonymous.status.as_u16(), anonymous.body.as_str()),
+            (expired, r#"{"message":"unauthorised"}"#)
+        );
+    }
+}
+
+#[tokio::test]
+async fn session_errors_from_handlers_go_through_the_hooks() {
+    let unauthorised = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let invalid = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (u, i) = (unauthorised.clone(), invalid.clone());
+    let auth = builder()
+        .on_unauthorised(move |why| {
+            u.lock().expect("lock").push(why.to_owned());
+            let mut response = http::Response::new(Bytes::from_static(b"{\"signIn\":true}"));
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            Some(response)
+        })
+        .on_invalid_claim(move |errors| {
+            i.lock()
+                .expect("lock")
+                .extend(errors.iter().map(|e| e.id.clone()));
+            let mut response = http::Response::new(Bytes::from_static(b"{\"verify\":\"email\"}"));
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            Some(response)
+        })
+        .build()
+        .expect("build");
+    let addr = serve(handler_errors_app(&auth)).await;
+    let alice = sign_in(addr, "alice").await;
+
+    let asserted = get_as(addr, "/assert", &alice.access).await;
+    assert_eq!(
+        (asserted.status, asserted.body.as_str()),
+        (StatusCode::FORBIDDEN, r#"{"verify":"email"}"#)
+    );
+    assert_eq!(*invalid.lock().expect("lock"), ["st-ev"]);
+    let anonymous = send(addr, Method::GET, "/maybe", &[], "").await;
+    assert_eq!(
+        (anonymous.status, anonymous.body.as_str()),
+        (StatusCode::UNAUTHORIZED, r#"{"signIn":true}"#)
+    );
+    assert_eq!(unauthorised.lock().expect("lock").len(), 1);
+}

@@ -6,7 +6,7 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use std::convert::Infallible;
 
-use super::error::{json_response, SessionError, MSG_UNAUTHORISED};
+use super::error::{json_response, HandlerRejection, SessionError, MSG_UNAUTHORISED};
 use super::require::SessionChecked;
 use super::verify::Session;
 
@@ -16,7 +16,8 @@ pub(crate) const MSG_NO_REQUIRE_SESSION_LAYER: &str =
 
 /// No verified session in the request: the `optional` variant of
 /// [`RequireSessionLayer`](super::RequireSessionLayer) let a request without a token
-/// through. Answers 401 `{"message":"unauthorised"}`.
+/// through. Answers 401 `{"message":"unauthorised"}` (behind that layer: its configured
+/// `session_expired_status` and `on_unauthorised` hook).
 ///
 /// ```
 /// use axum_core::response::IntoResponse;
@@ -31,7 +32,11 @@ impl IntoResponse for NoSession {
         tracing::debug!("handler wants a Session but none was verified for this request");
         let body = serde_json::to_vec(&serde_json::json!({ "message": MSG_UNAUTHORISED }))
             .unwrap_or_default();
-        json_response(http::StatusCode::UNAUTHORIZED, body).map(axum_core::body::Body::from)
+        let mut response = json_response(http::StatusCode::UNAUTHORIZED, body);
+        response
+            .extensions_mut()
+            .insert(HandlerRejection::Unauthorised);
+        response.map(axum_core::body::Body::from)
     }
 }
 

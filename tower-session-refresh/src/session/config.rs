@@ -315,6 +315,16 @@ impl SessionConfig {
         self.inner.invalid_claim_status
     }
 
+    /// Whether handler answers made from a `SessionError` or `NoSession` need re-answering
+    /// (statuses other than 401/403, or an `on_unauthorised` / `on_invalid_claim` hook).
+    pub(crate) fn configures_handler_rejections(&self) -> bool {
+        let i = &self.inner;
+        i.session_expired_status.as_u16() != DEFAULT_SESSION_EXPIRED_STATUS
+            || i.invalid_claim_status.as_u16() != DEFAULT_INVALID_CLAIM_STATUS
+            || i.hooks.on_unauthorised.is_some()
+            || i.hooks.on_invalid_claim.is_some()
+    }
+
     /// The session store, on an auth server.
     pub fn store(&self) -> Option<&Arc<dyn SessionStore>> {
         self.inner.store.as_ref()

@@ -207,6 +207,34 @@ impl Rejection {
     }
 }
 
+/// Put in the extensions of a response made from a [`SessionError`] (unknown session,
+/// invalid claims) or from `NoSession`, so that the [`RequireSessionLayer`](super::RequireSessionLayer)
+/// around the handler answers it as its own rejections: with the configured
+/// `session_expired_status` / `invalid_claim_status` and the `on_unauthorised` /
+/// `on_invalid_claim` hooks (node runs errors thrown from an API through the same handler).
+#[derive(Clone, Debug)]
+pub(crate) enum HandlerRejection {
+    /// 401 `unauthorised` from the handler.
+    Unauthorised,
+    /// The invalid-claim answer from the handler (`assert_claims`).
+    InvalidClaims(Vec<ClaimValidationError>),
+}
+
+impl HandlerRejection {
+    /// The rejection the layer would have made itself.
+    pub(crate) fn into_rejection(self) -> Rejection {
+        match self {
+            HandlerRejection::Unauthorised => Rejection::Unauthorised {
+                why: "the handler answered unauthorised",
+                // The refresh the SDK then tries fails for a revoked session, and that answer
+                // clears the tokens.
+                clear: false,
+            },
+            HandlerRejection::InvalidClaims(errors) => Rejection::InvalidClaims(errors),
+        }
+    }
+}
+
 /// The default status of claim failures (the SDK's `invalidClaimStatusCode`), before
 /// [`Rejection::into_configured_response`] applies the configured one.
 pub(crate) fn invalid_claim_status() -> StatusCode {
@@ -326,9 +354,17 @@ impl SessionError {
 
     /// A `{"message": …}` response for this error (the message names the kind of failure,
     /// never internal details).
+    ///
+    /// Returned by a handler behind a [`RequireSessionLayer`](super::RequireSessionLayer),
+    /// the unknown-session and invalid-claims answers get that configuration's
+    /// `session_expired_status` / `invalid_claim_status` and hooks, as the layer's own.
     pub fn to_response(&self) -> Response<Bytes> {
         if let SessionError::InvalidClaims(errors) = self {
-            return json_response(self.status(), invalid_claim_body(errors));
+            let mut response = json_response(self.status(), invalid_claim_body(errors));
+            response
+                .extensions_mut()
+                .insert(HandlerRejection::InvalidClaims(errors.clone()));
+            return response;
         }
         let message = match self {
             SessionError::InvalidClaims(_) => MSG_INVALID_CLAIM,
@@ -345,6 +381,12 @@ impl SessionError {
         };
         let body =
             serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
-        json_response(self.status(), body)
+        let mut response = json_response(self.status(), body);
+        if matches!(self, SessionError::UnknownSession) {
+            response
+                .extensions_mut()
+                .insert(HandlerRejection::Unauthorised);
+        }
+        response
     }
 }

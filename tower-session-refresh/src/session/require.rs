@@ -16,7 +16,7 @@ use tower_session_cookie::SessionTokens;
 
 use super::body::SessionBody;
 use super::config::{SessionConfig, SessionConfigError};
-use super::error::{is_grpc, ClaimValidationError, Rejection, SessionError};
+use super::error::{is_grpc, ClaimValidationError, HandlerRejection, Rejection, SessionError};
 use super::store::SessionStore;
 use super::verify::{check_request, database_check, no_token, BoxFuture, Checked, Session};
 use crate::claims::{self, SessionClaimValidator};
@@ -511,7 +511,37 @@ fn reject<B, ReqBody>(
         .map(SessionBody::text)
 }
 
+/// The handler's response, answered as this layer's own rejection when it was made from a
+/// `SessionError` or `NoSession` (see [`HandlerRejection`]): the configured status, or a
+/// hook's custom response.
+fn handler_answer<B>(
+    config: &SessionConfig,
+    mut response: Response<B>,
+) -> Response<SessionBody<B>> {
+    let Some(marker) = response.extensions_mut().remove::<HandlerRejection>() else {
+        return response.map(SessionBody::new);
+    };
+    let rejection = marker.into_rejection();
+    if let Some(custom) = config.inner.hooks.custom_response(&rejection) {
+        return custom.map(SessionBody::text);
+    }
+    *response.status_mut() = match rejection {
+        Rejection::InvalidClaims(_) => config.invalid_claim_status(),
+        _ => config.session_expired_status(),
+    };
+    response.map(SessionBody::new)
+}
+
 impl<S> RequireSession<S> {
+    /// The configuration, when handler answers need [`handler_answer`] (default statuses
+    /// and no hooks: none, and nothing is cloned per request).
+    fn handler_config(&self) -> Option<SessionConfig> {
+        let config = &self.shared.config;
+        config
+            .configures_handler_rejections()
+            .then(|| config.clone())
+    }
+
     /// The headers to mark the inner service's response with, if any.
     fn private(&self, with_session: bool) -> Option<(PrivateHeaders, bool)> {
         let private = &self.shared.private;
@@ -539,7 +569,7 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         if request.method() == Method::OPTIONS || request.method() == Method::TRACE {
             request.extensions_mut().insert(SessionChecked);
-            return ResponseFuture::inner(self.inner.call(request), None);
+            return ResponseFuture::inner(self.inner.call(request), None, None);
         }
         let checked = check_request(
             &self.shared.config,
@@ -562,13 +592,15 @@ where
             Checked::NoToken => {
                 // Tells the `Session` extractor the layer ran (401, not "layer missing").
                 request.extensions_mut().insert(SessionChecked);
-                ResponseFuture::inner(self.inner.call(request), self.private(false))
+                let handler = self.handler_config();
+                ResponseFuture::inner(self.inner.call(request), self.private(false), handler)
             }
             Checked::Done(Ok(session)) => match self.shared.quick_check(&session) {
                 Some(Ok(())) => {
                     let session = session.with_config(&self.shared.config);
                     request.extensions_mut().insert(session);
-                    ResponseFuture::inner(self.inner.call(request), self.private(true))
+                    let handler = self.handler_config();
+                    ResponseFuture::inner(self.inner.call(request), self.private(true), handler)
                 }
                 Some(Err(rejection)) => {
                     ResponseFuture::rejected(reject(&self.shared.config, &request, rejection))
@@ -588,7 +620,7 @@ where
                                 request.extensions_mut().insert(session);
                                 inner.call(request).await.map(|mut response| {
                                     shared.private.apply(response.headers_mut(), true);
-                                    response.map(SessionBody::new)
+                                    handler_answer(&shared.config, response)
                                 })
                             }
                             Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
@@ -624,7 +656,7 @@ where
                             request.extensions_mut().insert(session);
                             inner.call(request).await.map(|mut response| {
                                 shared.private.apply(response.headers_mut(), true);
-                                response.map(SessionBody::new)
+                                handler_answer(&shared.config, response)
                             })
                         }
                         Err(rejection) => Ok(reject(&shared.config, &request, rejection)),
@@ -647,16 +679,29 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F, B, E> {
-        Inner { #[pin] future: F, private: Option<(PrivateHeaders, bool)> },
+        Inner {
+            #[pin] future: F,
+            private: Option<(PrivateHeaders, bool)>,
+            // Set when handler answers are re-answered (see `handler_answer`).
+            handler: Option<SessionConfig>,
+        },
         Checking { future: BoxFuture<Result<Response<SessionBody<B>>, E>> },
         Rejected { response: Option<Response<SessionBody<B>>> },
     }
 }
 
 impl<F, B, E> ResponseFuture<F, B, E> {
-    fn inner(future: F, private: Option<(PrivateHeaders, bool)>) -> Self {
+    fn inner(
+        future: F,
+        private: Option<(PrivateHeaders, bool)>,
+        handler: Option<SessionConfig>,
+    ) -> Self {
         Self {
-            kind: Kind::Inner { future, private },
+            kind: Kind::Inner {
+                future,
+                private,
+                handler,
+            },
         }
     }
 
@@ -696,12 +741,19 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { future, private } => future.poll(cx).map(|result| {
+            KindProj::Inner {
+                future,
+                private,
+                handler,
+            } => future.poll(cx).map(|result| {
                 result.map(|mut response| {
                     if let Some((private, with_session)) = private.take() {
                         private.apply(response.headers_mut(), with_session);
                     }
-                    response.map(SessionBody::new)
+                    match handler.take() {
+                        Some(config) => handler_answer(&config, response),
+                        None => response.map(SessionBody::new),
+                    }
                 })
             }),
             KindProj::Checking { future } => future.as_mut().poll(cx),
