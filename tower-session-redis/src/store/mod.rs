@@ -298,9 +298,8 @@ struct Scripts {
     rotate: Script,
     promote: Script,
     revoke: Script,
-    update_payload: Script,
+    update_field: Script,
     create: Script,
-    update_data: Script,
     index_add: Script,
     index_sweep: Script,
 }
@@ -311,9 +310,8 @@ impl Scripts {
             rotate: Script::new(include_str!("rotate.lua")),
             promote: Script::new(include_str!("promote.lua")),
             revoke: Script::new(include_str!("revoke.lua")),
-            update_payload: Script::new(include_str!("update_payload.lua")),
+            update_field: Script::new(include_str!("update_field.lua")),
             create: Script::new(include_str!("create.lua")),
-            update_data: Script::new(include_str!("update_data.lua")),
             index_add: Script::new(include_str!("index_add.lua")),
             index_sweep: Script::new(include_str!("index_sweep.lua")),
         }
@@ -766,33 +764,19 @@ impl RedisStore {
         Ok(sessions)
     }
 
-    async fn do_update_payload(
+    /// Replaces the session's payload (`field` `p`) or its session data (`d`).
+    async fn update_field(
         &self,
         handle: &str,
-        payload: Map<String, Json>,
+        field: &'static str,
+        value: Map<String, Json>,
     ) -> Result<bool, StoreError> {
         let mut connection = self.connection().await?;
         let key = self.session_key(handle);
-        let mut call = self.inner.scripts.update_payload.key(&key);
-        call.arg(encode_payload(&payload)?)
-            .arg(millis(SystemTime::now()));
-        let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
-        if reply == 1 {
-            self.wait_replicas(&mut connection, &key).await?;
-        }
-        Ok(reply == 1)
-    }
-
-    async fn do_update_session_data(
-        &self,
-        handle: &str,
-        data: Map<String, Json>,
-    ) -> Result<bool, StoreError> {
-        let mut connection = self.connection().await?;
-        let key = self.session_key(handle);
-        let mut call = self.inner.scripts.update_data.key(&key);
-        call.arg(encode_payload(&data)?)
-            .arg(millis(SystemTime::now()));
+        let mut call = self.inner.scripts.update_field.key(&key);
+        call.arg(encode_payload(&value)?)
+            .arg(millis(SystemTime::now()))
+            .arg(field);
         let reply: i64 = self.run(call.invoke_async(&mut connection)).await?;
         if reply == 1 {
             self.wait_replicas(&mut connection, &key).await?;
@@ -875,7 +859,7 @@ impl SessionStore for RedisStore {
         handle: &'a str,
         payload: Map<String, Json>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(self.do_update_payload(handle, payload))
+        Box::pin(self.update_field(handle, "p", payload))
     }
 
     fn update_session_data<'a>(
@@ -883,7 +867,7 @@ impl SessionStore for RedisStore {
         handle: &'a str,
         data: Map<String, Json>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(self.do_update_session_data(handle, data))
+        Box::pin(self.update_field(handle, "d", data))
     }
 }
 
