@@ -433,47 +433,23 @@ impl PostgresStore {
         rows.iter().map(parse_info).collect()
     }
 
-    async fn do_update_payload(
+    /// Runs one of the two update statements (payload, session data) on a live session:
+    /// `$1` handle, `$2` the JSON object, `$3` now (ms).
+    async fn update_json(
         &self,
+        sql: &str,
         handle: &str,
-        payload: Map<String, Json>,
+        value: Map<String, Json>,
     ) -> Result<bool, StoreError> {
-        let payload = encode_payload(&payload)?;
+        let value = encode_payload(&value)?;
         let updated = self
             .inner
             .db
             .run(async {
                 let client = self.inner.db.client().await?;
-                let statement = client
-                    .prepare_cached(&self.inner.sql.update_payload)
-                    .await
-                    .map_err(pg_error)?;
+                let statement = client.prepare_cached(sql).await.map_err(pg_error)?;
                 client
-                    .execute(&statement, &[&handle, &payload, &millis(self.now())])
-                    .await
-                    .map_err(pg_error)
-            })
-            .await?;
-        Ok(updated == 1)
-    }
-
-    async fn do_update_session_data(
-        &self,
-        handle: &str,
-        data: Map<String, Json>,
-    ) -> Result<bool, StoreError> {
-        let data = encode_payload(&data)?;
-        let updated = self
-            .inner
-            .db
-            .run(async {
-                let client = self.inner.db.client().await?;
-                let statement = client
-                    .prepare_cached(&self.inner.sql.update_session_data)
-                    .await
-                    .map_err(pg_error)?;
-                client
-                    .execute(&statement, &[&handle, &data, &millis(self.now())])
+                    .execute(&statement, &[&handle, &value, &millis(self.now())])
                     .await
                     .map_err(pg_error)
             })
@@ -533,7 +509,7 @@ impl SessionStore for PostgresStore {
         handle: &'a str,
         payload: Map<String, Json>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(self.do_update_payload(handle, payload))
+        Box::pin(self.update_json(&self.inner.sql.update_payload, handle, payload))
     }
 
     fn update_session_data<'a>(
@@ -541,7 +517,7 @@ impl SessionStore for PostgresStore {
         handle: &'a str,
         data: Map<String, Json>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(self.do_update_session_data(handle, data))
+        Box::pin(self.update_json(&self.inner.sql.update_session_data, handle, data))
     }
 }
 
