@@ -73,3 +73,64 @@ pub async fn grpc_incoming() -> (TcpIncoming, SocketAddr) {
     let (listener, addr) = listener().await;
     (TcpIncoming::from(listener), addr)
 }
+
+/// A response as the HTTP tests read it: status, headers, body as text.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status.
+    pub status: http::StatusCode,
+    /// The headers (every `Set-Cookie` kept).
+    pub headers: http::HeaderMap,
+    /// The body, decoded as UTF-8 (lossily).
+    pub body: String,
+}
+
+impl Reply {
+    /// The first value of header `name`, or `""`.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// One HTTP/1.1 request to `addr` with this `Host`, whatever the name resolves to, on a
+/// connection of its own.
+pub async fn send(
+    addr: SocketAddr,
+    method: http::Method,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_owned(),
+        )))
+        .expect("request");
+    let response = sender.send_request(request).await.expect("response");
+    let (parts, body) = response.into_parts();
+    let body = http_body_util::BodyExt::collect(body)
+        .await
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}

@@ -10,32 +10,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 use tower_session_refresh::keys::SigningKey;
 use tower_session_refresh::session::{RequireSessionLayer, SessionConfig, SessionConfigError};
 use tower_session_refresh::{Session, SessionError, SessionTokens, SharedSession};
 use tower_session_testkit::serve::serve;
+use tower_session_testkit::serve::Reply;
 
 const API: &str = "api.example.com";
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
+/// One request to the API host.
 async fn send(
     addr: SocketAddr,
     method: Method,
@@ -43,29 +28,7 @@ async fn send(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", API);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    tower_session_testkit::serve::send(addr, method, API, path, headers, body).await
 }
 
 fn builder() -> tower_session_refresh::SharedSessionBuilder {

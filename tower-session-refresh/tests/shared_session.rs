@@ -8,69 +8,18 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http::{Method, StatusCode};
 use tower_session_refresh::keys::SigningKey;
 use tower_session_refresh::store::{
     NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, StoreFuture,
 };
 use tower_session_refresh::{MemoryStore, Session, SessionStore, SharedSession};
+use tower_session_testkit::serve::send;
 use tower_session_testkit::serve::serve;
 
 #[path = "../examples/seed_axum.rs"]
 #[allow(dead_code)]
 mod seed;
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-/// One HTTP/1.1 request to `addr` with this `Host`, whatever the name resolves to.
-async fn send(
-    addr: SocketAddr,
-    method: Method,
-    host: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Reply {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
 
 async fn seed_server() -> (SharedSession, SocketAddr) {
     let auth = seed::auth().expect("the README's configuration builds");
