@@ -117,7 +117,7 @@ if [ -x examples/multi-api/e2e/run.sh ]; then
   examples/multi-api/e2e/run.sh
 fi
 if [ -x examples/frontends/run-e2e.sh ]; then
-  log "frontend examples end-to-end (React + Vue SDKs)"
+  log "frontend examples end-to-end (React, Vue and Angular)"
   examples/frontends/run-e2e.sh
 fi
 
