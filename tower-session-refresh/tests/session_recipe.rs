@@ -390,6 +390,10 @@ async fn statuses_are_validated_at_build() {
         (401, 401, "session_expired_status"),
         (401, 302, "invalid_claim_status"),
         (401, 600, "invalid_claim_status"),
+        // Statuses that answer refusals keeping the session (the SDK would sign out on them).
+        (400, 403, "session_expired_status"),
+        (421, 403, "session_expired_status"),
+        (431, 403, "session_expired_status"),
     ] {
         let error = builder()
             .session_expired_status(expired)
@@ -609,4 +613,51 @@ async fn session_errors_from_handlers_go_through_the_hooks() {
         (StatusCode::UNAUTHORIZED, r#"{"signIn":true}"#)
     );
     assert_eq!(unauthorised.lock().expect("lock").len(), 1);
+}
+
+async fn who(session: Option<Session>) -> String {
+    session.map_or_else(|| "anonymous".to_owned(), |s| s.user_id().to_owned())
+}
+
+#[tokio::test]
+async fn a_token_without_the_access_token_structure_counts_as_none() {
+    // supertokens-node ignores such a token: an optional route runs without a session, a
+    // required one answers 401 `unauthorised` as for no token.
+    let auth = builder().build().expect("build");
+    let app = app(&auth).merge(
+        Router::new()
+            .route("/who", get(who))
+            .route_layer(auth.optional_session())
+            .layer(auth.layer()),
+    );
+    let addr = serve(app).await;
+    let alice = sign_in(addr, "alice").await;
+    for headers in [
+        vec![("cookie", "sAccessToken=garbage")],
+        vec![("authorization", "Bearer undefined")],
+        vec![("authorization", "Bearer a.b.c")],
+    ] {
+        let who = send(addr, Method::GET, "/who", &headers, "").await;
+        assert_eq!(
+            (who.status, who.body.as_str()),
+            (StatusCode::OK, "anonymous"),
+            "{headers:?}"
+        );
+        let me = send(addr, Method::GET, "/me", &headers, "").await;
+        assert_eq!(
+            (me.status, me.body.as_str()),
+            (StatusCode::UNAUTHORIZED, r#"{"message":"unauthorised"}"#),
+            "{headers:?}"
+        );
+    }
+    // A token of ours with a bad signature is still refused on the optional route.
+    let mut forged: Vec<char> = alice.access.chars().collect();
+    let i = forged.len() - 10; // inside the signature
+    forged[i] = if forged[i] == 'A' { 'B' } else { 'A' };
+    let forged: String = forged.into_iter().collect();
+    let bearer = format!("Bearer {forged}");
+    let who = send(addr, Method::GET, "/who", &[("authorization", &bearer)], "").await;
+    assert_eq!(who.status, StatusCode::UNAUTHORIZED, "{}", who.body);
+    let who = get_as(addr, "/who", &alice.access).await;
+    assert_eq!((who.status, who.body.as_str()), (StatusCode::OK, "alice"));
 }

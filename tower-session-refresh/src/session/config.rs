@@ -111,6 +111,13 @@ pub enum SessionConfigError {
         /// Its status.
         other_status: u16,
     },
+    /// `session_expired_status` is a status these layers answer on purpose *without*
+    /// signing anyone out: 400 (ambiguous credentials: two refresh cookies, two
+    /// `Authorization` headers), 421 (a host outside the shared domain), 431 (a `Cookie`
+    /// header over the limit). The SDK refreshes on the session-expired status, and signs
+    /// the user out when the refresh gets it.
+    #[error("session_expired_status must not be {0}: this status answers refusals that keep the session (400 ambiguous credentials, 421 host outside the shared domain, 431 Cookie header too large)")]
+    ReservedStatus(u16),
 }
 
 /// The default [`session_expired_status`](SessionConfigBuilder::session_expired_status)
@@ -120,7 +127,11 @@ pub const DEFAULT_SESSION_EXPIRED_STATUS: u16 = 401;
 /// (SuperTokens' `invalidClaimStatusCode`).
 pub const DEFAULT_INVALID_CLAIM_STATUS: u16 = 403;
 
-/// Checks the two configurable statuses: each 4xx, and not the same.
+/// The statuses of refusals that keep the session (see [`SessionConfigError::ReservedStatus`]).
+const RESERVED_STATUSES: [u16; 3] = [400, 421, 431];
+
+/// Checks the two configurable statuses: each 4xx, not the same, and the session-expired
+/// one none of [`RESERVED_STATUSES`].
 pub(crate) fn check_statuses(
     expired: u16,
     claim: u16,
@@ -138,6 +149,9 @@ pub(crate) fn check_statuses(
             "invalid_claim_status",
             claim,
         ));
+    }
+    if RESERVED_STATUSES.contains(&expired) {
+        return Err(SessionConfigError::ReservedStatus(expired));
     }
     if !(400..500).contains(&claim) {
         return Err(error(
@@ -545,8 +559,9 @@ impl SessionConfigBuilder {
     /// The status of every "try refresh token", "unauthorised" and "token theft detected"
     /// answer (default 401), as SuperTokens' `sessionExpiredStatusCode`: give the frontend
     /// SDK (and `tower-session-client`) the same value, since it refreshes on exactly this
-    /// status. A 4xx other than [`invalid_claim_status`](Self::invalid_claim_status);
-    /// checked by [`build`](Self::build).
+    /// status. A 4xx other than [`invalid_claim_status`](Self::invalid_claim_status), and
+    /// not 400, 421 or 431 (refusals that keep the session answer those); checked by
+    /// [`build`](Self::build).
     ///
     /// ```
     /// # use tower_session_cookie::SessionCookieConfig;

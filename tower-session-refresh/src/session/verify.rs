@@ -319,6 +319,13 @@ pub(crate) fn check_request(
                 }
             }))
         }
+        // supertokens-node ignores a token without its access token's structure (another
+        // service's cookie, `Bearer undefined`): as no token, so an optional route runs without
+        // a session; a required one answers the same 401. Checked only on this failure path.
+        Err(VerifyError::Invalid(_)) if !has_access_token_structure(access.as_str()) => {
+            tracing::debug!("ignoring an access token that does not have its structure");
+            Checked::NoToken
+        }
         Err(error) => Checked::Done(Err(verify_rejection(&error))),
     }
 }
