@@ -281,3 +281,42 @@ async fn an_empty_rid_header_counts_as_sent_as_in_supertokens_node() {
         "empty rid on refresh: {reply:?}"
     );
 }
+
+/// `ViaToken` anti-CSRF covers cookie sessions only, as in node: a header-mode session gets
+/// no `anti-csrf` header and no `antiCsrfToken` claim, at sign-in and at refresh, and its
+/// state-changing calls need none.
+#[tokio::test]
+async fn anti_csrf_tokens_go_to_cookie_sessions_only() {
+    let auth = auth_server(AuthOptions {
+        anti_csrf: Some(AntiCsrf::ViaToken),
+        ..AuthOptions::default()
+    })
+    .await;
+    let claim = |token: &str| {
+        use base64::Engine;
+        let part = token.split('.').nth(1).expect("jwt");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64");
+        serde_json::from_slice::<serde_json::Value>(&raw).expect("json")["antiCsrfToken"].clone()
+    };
+
+    let mut cookies = Browser::cookie_mode(auth.addr);
+    let reply = cookies.login().await;
+    assert!(reply.header("anti-csrf").is_some(), "{reply:?}");
+    assert!(claim(&cookies.access_token().expect("access")).is_string());
+
+    let mut headers = Browser::header_mode(auth.addr);
+    let reply = headers.login().await;
+    assert_eq!(reply.header("anti-csrf"), None, "{reply:?}");
+    assert!(claim(&headers.access_token().expect("access")).is_null());
+    let reply = headers.refresh().await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.header("anti-csrf"), None, "{reply:?}");
+    assert!(claim(&headers.access_token().expect("access")).is_null());
+    assert_eq!(headers.anti_csrf, None);
+    assert_eq!(
+        headers.send(Method::POST, "/me").await.status,
+        StatusCode::OK
+    );
+}

@@ -209,7 +209,9 @@ impl SessionManager {
         claims.iss = config.issuer().map(str::to_owned);
         claims.t_id = config.inner.tenant.clone();
         claims.payload = payload.clone();
-        if config.anti_csrf() == AntiCsrf::ViaToken {
+        let method = tokens.method_for_new_session();
+        // As node: no anti-CSRF token for header-mode sessions.
+        if config.anti_csrf() == AntiCsrf::ViaToken && method == TransferMethod::Cookie {
             claims.anti_csrf_token = Some(issue::anti_csrf_for(&refresh));
         }
         let access = self.inner.keys.sign(&claims)?;
@@ -229,7 +231,6 @@ impl SessionManager {
             })
             .await?;
 
-        let method = tokens.method_for_new_session();
         if let Some(old) = tokens.access_token() {
             if old.method != method {
                 tokens.clear(ClearScope::Method(old.method));

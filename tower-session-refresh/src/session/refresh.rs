@@ -313,7 +313,9 @@ impl RefreshShared {
                 .payload
                 .retain(|k, _| !crate::token::PROTECTED_CLAIMS.contains(&k.as_str()));
         }
-        if self.config.anti_csrf() == AntiCsrf::ViaToken {
+        // As node: no anti-CSRF token for header-mode sessions (a header is not sent by the
+        // browser on its own, so there is nothing to forge).
+        if self.config.anti_csrf() == AntiCsrf::ViaToken && method == TransferMethod::Cookie {
             claims.anti_csrf_token = Some(issue::anti_csrf_for(&new_refresh));
         }
         let access = self.keys.sign(&claims).map_err(|error| {
