@@ -208,6 +208,11 @@ fn bad_recipe_flags_exit_2_naming_the_flag() {
         &["--session-expired-status", "403"],
         "--session-expired-status",
     );
+    // A status of the refusals that keep the session (ambiguous credentials, oversized Cookie).
+    bad_flag(
+        &["--session-expired-status", "431"],
+        "--session-expired-status",
+    );
     bad_flag(&["--check-database=yes"], "--check-database");
     bad_flag(
         &[
