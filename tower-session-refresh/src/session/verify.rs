@@ -15,7 +15,7 @@ use super::config::{AntiCsrf, SessionConfig};
 use super::error::Rejection;
 use super::error::SessionError;
 use super::issue;
-use super::store::{PromoteOutcome, SessionStore};
+use super::store::{PromoteOutcome, SessionStore, StoreError};
 use crate::token::{AccessTokenClaims, InvalidReason, VerifiedToken, VerifyError};
 
 /// The verified session of a request, put in the request extensions by
@@ -407,6 +407,10 @@ fn after_verify(
 pub(crate) fn database_check(store: &Arc<dyn SessionStore>, checked: Checked) -> Checked {
     match checked {
         Checked::Done(Ok(session)) => {
+            // An in-process store answers at once: no future, no box.
+            if let Some(live) = store.is_live_now(session.handle(), session.user_id()) {
+                return Checked::Done(database_verdict(store, session, live));
+            }
             let store = store.clone();
             Checked::Pending(Box::pin(async move { lookup(&store, session).await }))
         }
@@ -419,25 +423,39 @@ pub(crate) fn database_check(store: &Arc<dyn SessionStore>, checked: Checked) ->
 }
 
 async fn lookup(store: &Arc<dyn SessionStore>, session: Session) -> Result<Session, Rejection> {
-    let info = store.get(session.handle()).await.map_err(|error| {
-        tracing::warn!(%error, session_handle = %session.handle(), "database check failed: store error");
-        Rejection::Unavailable("session store unavailable")
-    })?;
-    match info {
-        Some(info) if info.user_id == session.user_id() => {
-            let session = if session.store.is_none() {
-                session.with_store(Some(store.clone()))
-            } else {
-                session
-            };
-            Ok(session)
-        }
-        _ => {
+    let live = match store.is_live_now(session.handle(), session.user_id()) {
+        Some(live) => live,
+        None => store
+            .get(session.handle())
+            .await
+            .map(|info| info.is_some_and(|info| info.user_id == session.user_id())),
+    };
+    database_verdict(store, session, live)
+}
+
+/// The session if the store has it live for the same user; 401 `unauthorised` (cleared)
+/// if not; 503 (nothing cleared) on a store error.
+fn database_verdict(
+    store: &Arc<dyn SessionStore>,
+    session: Session,
+    live: Result<bool, StoreError>,
+) -> Result<Session, Rejection> {
+    match live {
+        Ok(true) => Ok(if session.store.is_none() {
+            session.with_store(Some(store.clone()))
+        } else {
+            session
+        }),
+        Ok(false) => {
             tracing::debug!(session_handle = %session.handle(), "database check: session no longer exists");
             Err(Rejection::Unauthorised {
                 why: "session no longer exists",
                 clear: true,
             })
+        }
+        Err(error) => {
+            tracing::warn!(%error, session_handle = %session.handle(), "database check failed: store error");
+            Err(Rejection::Unavailable("session store unavailable"))
         }
     }
 }

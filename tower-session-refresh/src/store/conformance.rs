@@ -33,6 +33,7 @@ pub async fn run_all<S: SessionStore>(store: &S) {
     promote_by_access_token(store).await;
     promote_never_revokes(store).await;
     revoke_and_revoke_all(store).await;
+    is_live_now_agrees_with_get(store).await;
     list_only_that_users_sessions(store).await;
     update_payload(store).await;
     session_data(store).await;
@@ -522,6 +523,27 @@ pub async fn revoke_and_revoke_all<S: SessionStore>(store: &S) {
             .is_empty(),
         "nothing left to revoke"
     );
+}
+
+/// A store that answers [`is_live_now`](SessionStore::is_live_now) answers as `get` does:
+/// live and that user's, or not (another user, revoked, unknown).
+pub async fn is_live_now_agrees_with_get<S: SessionStore>(store: &S) {
+    let user = unique("u");
+    let session = new_session(store, &user, "a").await;
+    let answers = [
+        (session.handle.clone(), user.clone(), true),
+        (session.handle.clone(), unique("u"), false),
+        (unique("missing"), user.clone(), false),
+    ];
+    for (handle, who, expected) in &answers {
+        if let Some(live) = store.is_live_now(handle, who) {
+            assert_eq!(live.expect("is_live_now"), *expected, "{handle} for {who}");
+        }
+    }
+    assert!(store.revoke(&session.handle).await.expect("revoke"));
+    if let Some(live) = store.is_live_now(&session.handle, &user) {
+        assert!(!live.expect("is_live_now"), "revoked");
+    }
 }
 
 /// Listing returns exactly the user's live sessions.

@@ -9,8 +9,8 @@ use std::{
 use serde_json::{Map, Value};
 
 use super::{
-    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreFuture,
-    MAX_CHILDREN,
+    NewSession, Presented, PromoteOutcome, RotateOutcome, SessionInfo, SessionStore, StoreError,
+    StoreFuture, MAX_CHILDREN,
 };
 
 /// A clock the store reads "now" from (tests move it).
@@ -245,6 +245,20 @@ impl SessionStore for MemoryStore {
             None,
         );
         ready(info)
+    }
+
+    fn is_live_now(&self, handle: &str, user_id: &str) -> Option<Result<bool, StoreError>> {
+        let live = self.with_live(
+            handle,
+            |inner, h| {
+                inner
+                    .sessions
+                    .get(h)
+                    .is_some_and(|f| f.info.user_id == user_id)
+            },
+            false,
+        );
+        Some(Ok(live))
     }
 
     fn rotate<'a>(

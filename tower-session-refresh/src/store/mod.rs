@@ -307,6 +307,16 @@ pub trait SessionStore: Send + Sync + 'static {
         data: Map<String, Value>,
     ) -> StoreFuture<'a, bool>;
 
+    /// Whether session `handle` is live and belongs to `user_id`, when this store can tell
+    /// without waiting (an in-process store such as [`MemoryStore`]): the database check of
+    /// [`RequireSessionLayer::check_database`](crate::session::RequireSessionLayer::check_database)
+    /// then answers in the same call, with no allocation. `None`, the default: the check asks
+    /// [`get`](Self::get) instead (one round trip for a remote store).
+    fn is_live_now(&self, handle: &str, user_id: &str) -> Option<Result<bool, StoreError>> {
+        let _ = (handle, user_id);
+        None
+    }
+
     /// Where signing keys can be kept next to these sessions, if this store can keep them
     /// ([`KeyStore`](crate::keystore::KeyStore)): [`SharedSession`](crate::SharedSession)
     /// then keeps its keys there, shared by every process on the store and rotated.
@@ -362,6 +372,9 @@ impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
         data: Map<String, Value>,
     ) -> StoreFuture<'a, bool> {
         (**self).update_session_data(handle, data)
+    }
+    fn is_live_now(&self, handle: &str, user_id: &str) -> Option<Result<bool, StoreError>> {
+        (**self).is_live_now(handle, user_id)
     }
     fn key_store(&self) -> Option<std::sync::Arc<dyn crate::keystore::KeyStore>> {
         (**self).key_store()
