@@ -36,13 +36,15 @@ fn main() -> ExitCode {
 
 async fn run(url: &str, n: u64) -> Result<(), String> {
     let backend = ours::StoreBackend::Redis(url.to_owned());
-    let (config, cleanup) =
-        ours::session_config_with(ours::Alg::Hs256, true, &backend).await?;
+    let (config, cleanup) = ours::session_config_with(ours::Alg::Hs256, true, &backend).await?;
     ours::store_sample_session(&config).await?;
     let cookie = ours::our_cookie_header(&ours::sample_token(ours::Alg::Hs256));
     for (label, router) in [
         ("without check_database", ours::full_stack_router(&config)),
-        ("with check_database", ours::full_stack_checkdb_router(&config)),
+        (
+            "with check_database",
+            ours::full_stack_checkdb_router(&config),
+        ),
     ] {
         for _ in 0..100 {
             call(&router, &cookie).await?;
@@ -71,7 +73,11 @@ async fn run(url: &str, n: u64) -> Result<(), String> {
         println!(
             "{label}: {n} requests, all 200; redis commands per request {:.3} ({})",
             total as f64 / n as f64,
-            if per.is_empty() { "none".to_owned() } else { per.join(", ") }
+            if per.is_empty() {
+                "none".to_owned()
+            } else {
+                per.join(", ")
+            }
         );
     }
     cleanup.run().await;

@@ -376,13 +376,15 @@ async fn measure(
         f64::from(latencies[i]) / 1000.0
     };
     println!(
-        "store={} clients={clients} live_sessions={} refreshes={n} failed={} seconds={elapsed:.2} refreshes_per_sec={:.0} p50_ms={:.3} p99_ms={:.3} load={}",
+        "store={} clients={clients} live_sessions={} refreshes={n} failed={} seconds={elapsed:.2} refreshes_per_sec={:.0} p50_ms={:.3} p99_ms={:.3} p999_ms={:.3} max_ms={:.3} load={}",
         backend.name(),
         live + signed_in + clients,
         failed.load(Ordering::Relaxed),
         n as f64 / elapsed,
         pct(0.50),
         pct(0.99),
+        pct(0.999),
+        pct(1.0),
         std::fs::read_to_string("/proc/loadavg")
             .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
             .unwrap_or_default(),
