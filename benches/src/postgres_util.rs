@@ -65,7 +65,8 @@ pub async fn bytes_per_session(url: &str, db: &str) -> Result<(i64, f64, f64), S
 }
 
 /// Puts `n` sessions into the store's table of database `db`, `batch` rows per
-/// `INSERT … SELECT FROM generate_series` (one transaction each), then `ANALYZE`s it: rows
+/// `INSERT … SELECT FROM generate_series` (one transaction each), then `VACUUM ANALYZE`s
+/// it and forces a `CHECKPOINT` (so the writes of the fill are not flushed during the run): rows
 /// of the shape `PostgresStore::create` writes (uuid-shaped handle and user id of their
 /// own, tenant `public`, payload `{}`, SHA-256 hex token and family hashes, generation 0,
 /// no children, no session data), expiring at `expires_ms`.
@@ -99,10 +100,14 @@ pub async fn bulk_fill(
             .map_err(|e| e.to_string())?;
         from = to + 1;
     }
-    client
-        .batch_execute("ANALYZE tower_sessions.tsr_sessions")
-        .await
-        .map_err(|e| e.to_string())
+    // one statement per call: VACUUM refuses to run in a multi-statement query
+    for sql in ["VACUUM ANALYZE tower_sessions.tsr_sessions", "CHECKPOINT"] {
+        client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| format!("{sql}: {e:?}"))?;
+    }
+    Ok(())
 }
 
 /// Drops database `db` (its connections too).

@@ -4,9 +4,11 @@
 //!
 //! `live`: other sessions put in the store before the runs (each of its own user). By
 //! default they are created through the store API directly (`SessionStore::create`, 64 at
-//! a time, so Redis pipelines them on its connection), and for PostgreSQL with batched
-//! `INSERT … SELECT FROM generate_series` of 50,000 rows into the store's table (rows of
-//! the shape `create` writes), then `ANALYZE`; `FILL=http` signs each one in through the
+//! a time, so Redis pipelines them on its connection; 4 at a time on the cluster with
+//! `WAIT`, whose `WAIT`s block the shared connection, so 64 time out; `FILL_TASKS=N`), and
+//! for PostgreSQL with batched `INSERT … SELECT FROM generate_series` of 50,000 rows into
+//! the store's table (rows of the shape `create` writes), then `VACUUM ANALYZE` and
+//! `CHECKPOINT` (the state of a table that has been live for a while); `FILL=http` signs each one in through the
 //! stack instead (slow: an EdDSA signature each). The fill time is reported, and how much
 //! the store grew per filled session: the process RSS for the memory store, Redis
 //! `used_memory` (summed over the masters of a cluster), the table size for PostgreSQL.
@@ -160,6 +162,7 @@ async fn bulk_fill(
     config: &SessionConfig,
     cleanup: &ours::Cleanup,
     live: usize,
+    wait: bool,
 ) -> Result<(), String> {
     let expires_at = SystemTime::now() + config.refresh_token_lifetime();
     if let Some((url, db)) = cleanup.postgres() {
@@ -169,9 +172,13 @@ async fn bulk_fill(
         return postgres_util::bulk_fill(url, db, live as i64, expires_ms, 50_000).await;
     }
     let store = config.store().ok_or("no store")?.clone();
-    const TASKS: u64 = 64;
+    let tasks = std::env::var("FILL_TASKS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or(if wait { 4 } else { 64 });
     let live = live as u64;
-    let tasks: Vec<_> = (0..TASKS)
+    let tasks: Vec<_> = (0..tasks)
         .map(|t| {
             let store = store.clone();
             tokio::spawn(async move {
@@ -181,7 +188,7 @@ async fn bulk_fill(
                         .create(filled_session(i, expires_at))
                         .await
                         .map_err(|e| format!("create {i}: {e}"))?;
-                    i += TASKS;
+                    i += tasks;
                 }
                 Ok::<(), String>(())
             })
@@ -228,9 +235,23 @@ async fn run(
 ) -> Result<(), String> {
     let backend = ours::StoreBackend::parse(store)?;
     let (config, cleanup) = ours::session_config_with(ours::Alg::EdDsa, true, &backend).await?;
-    let router = ours::auth_router(&config);
+    // the run's keys, database or cluster go away even when the run fails
+    let result = runs(&backend, &config, &cleanup, clients_list, duration, live).await;
+    cleanup.run().await;
+    result
+}
+
+async fn runs(
+    backend: &ours::StoreBackend,
+    config: &SessionConfig,
+    cleanup: &ours::Cleanup,
+    clients_list: &[usize],
+    duration: Duration,
+    live: usize,
+) -> Result<(), String> {
+    let router = ours::auth_router(config);
     let path = config.refresh_path().to_owned();
-    let nodes = redis_nodes(&cleanup);
+    let nodes = redis_nodes(cleanup);
     let http = std::env::var("FILL").is_ok_and(|v| v == "http");
     if live > 0 {
         let rss_before = rss_bytes();
@@ -239,7 +260,8 @@ async fn run(
         if http {
             http_fill(&router, live).await?;
         } else {
-            bulk_fill(&config, &cleanup, live).await?;
+            let wait = matches!(backend, ours::StoreBackend::Cluster(true));
+            bulk_fill(config, cleanup, live, wait).await?;
         }
         let secs = began.elapsed().as_secs_f64();
         let grew = match (backend.name(), cleanup.postgres()) {
@@ -274,12 +296,12 @@ async fn run(
     let mut signed_in = 0;
     for &clients in clients_list {
         measure(
-            &backend, &cleanup, &router, &path, &nodes, clients, duration, live, signed_in,
+            backend, cleanup, &router, &path, &nodes, clients, duration, live, signed_in,
         )
         .await?;
         signed_in += clients;
     }
-    if let Some(prefix) = redis_prefix(&cleanup) {
+    if let Some(prefix) = redis_prefix(cleanup) {
         let (sessions, hash, with_index) = redis_util::bytes_per_session(&nodes, prefix).await?;
         println!(
             "redis bytes per session (MEMORY USAGE{}): hash {hash:.0}, with the user index {with_index:.0} ({sessions} sessions)",
@@ -292,7 +314,6 @@ async fn run(
             "postgres bytes per session: row {row:.0}, with indexes and free space {total:.0} ({rows} rows)"
         );
     }
-    cleanup.run().await;
     Ok(())
 }
 
