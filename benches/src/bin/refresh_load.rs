@@ -8,8 +8,8 @@
 //! `WAIT`, whose `WAIT`s block the shared connection, so 64 time out; `FILL_TASKS=N`), and
 //! for PostgreSQL with batched `INSERT … SELECT FROM generate_series` of 50,000 rows into
 //! the store's table (rows of the shape `create` writes), then `VACUUM ANALYZE` and
-//! `CHECKPOINT` (the state of a table that has been live for a while); `FILL=http` signs each one in through the
-//! stack instead (slow: an EdDSA signature each). The fill time is reported, and how much
+//! `CHECKPOINT` (the state of a table that has been live for a while); `FILL=http` signs
+//! each one in through the stack instead (slow: an EdDSA signature each). The fill time is reported, and how much
 //! the store grew per filled session: the process RSS for the memory store, Redis
 //! `used_memory` (summed over the masters of a cluster), the table size for PostgreSQL.
 //! Several client counts (`1,16`) run one after the other on the same filled store.
@@ -21,8 +21,10 @@
 //! With a PostgreSQL URL, the store lives in a database of the run's own on that server
 //! (dropped afterwards), and the run reports statements per refresh (the database's
 //! transaction counter: every store statement is one transaction and one round trip).
-//! Every run reports p50/p99 latency of one refresh and, for Redis and PostgreSQL, the bytes
-//! one session takes.
+//! With `cluster`, the commands are summed over the cluster's masters (replicas' `REPLCONF`
+//! answers are listed but not added). Every run reports the p50/p99/p99.9/max latency of one
+//! refresh and the load average; for Redis and PostgreSQL, the bytes one session takes
+//! (Redis: `MEMORY USAGE`, over a sample of 20,000 keys above that).
 
 use std::{
     process::ExitCode,
