@@ -202,6 +202,35 @@ async fn bulk_fill(
     Ok(())
 }
 
+/// `WRITE_TIMES=1`: times 4,096 more `create`s one by one after the fill (the memory
+/// store sweeps expired sessions every 1,024th write) and prints the slowest and the median.
+async fn write_times(config: &SessionConfig, live: usize) -> Result<(), String> {
+    let store = config.store().ok_or("no store")?.clone();
+    let expires_at = SystemTime::now() + config.refresh_token_lifetime();
+    let mut times = Vec::with_capacity(4096);
+    for i in 0..4096u64 {
+        let session = filled_session(live as u64 + i, expires_at);
+        let began = Instant::now();
+        store.create(session).await.map_err(|e| e.to_string())?;
+        times.push(began.elapsed().as_secs_f64() * 1000.0);
+    }
+    let slow = times.iter().filter(|&&t| t > 1.0).count();
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "single creates after the fill: median {:.4} ms, max {:.3} ms, {slow} of 4096 over 1 ms (at {:?})",
+        sorted[2048],
+        sorted[4095],
+        times
+            .iter()
+            .enumerate()
+            .filter(|(_, &t)| t > 1.0)
+            .map(|(i, t)| format!("#{i} {t:.1} ms"))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
 /// Other live sessions in the store, each a real sign-in, 16 at a time (`FILL=http`).
 async fn http_fill(router: &axum::Router, live: usize) -> Result<(), String> {
     let fillers: Vec<_> = (0..16)
@@ -284,6 +313,9 @@ async fn runs(
                 nodes.len()
             ),
         };
+        if std::env::var("WRITE_TIMES").is_ok() {
+            write_times(config, live).await?;
+        }
         println!(
             "store={} fill={} live={live} fill_seconds={secs:.1} fill_per_sec={:.0} {grew}",
             backend.name(),
