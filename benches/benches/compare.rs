@@ -1,6 +1,10 @@
 //! One criterion run of every variant: the per-request stacks (peers and ours, `oneshot`
 //! through the same axum `Router` workload), the refresh route, and the token primitives.
 //! `benches/scripts/criterion.sh` runs it three times and prints the report.
+//! Pairs are variants of one stack, e.g. `stack/stack_hs256_cached` and
+//! `stack/stack_hs256_cached_checkdb_memory` (the same route with `check_database`, issue
+//! 17): `REF=stack/stack_hs256_cached benches/scripts/criterion.sh '^stack/stack_hs256_cached'`
+//! reports each run's ratio to the first.
 
 #![allow(missing_docs)] // `criterion_group!` generates an undocumented `pub fn`
 

@@ -51,6 +51,8 @@ pub const OUR_STACKS: &[&str] = &[
     "stack_hs256_cached_json",
     "stack_hs256_cached_ev",
     "stack_hs256_cached_ev_validator",
+    "stack_hs256_cached_checkdb_memory",
+    "stack_hs256_cached_checkdb_redis",
     "stack_hs256_cached_outer",
     "stack_eddsa_cached_outer",
     "stack_hs256_tokens_1",
@@ -360,11 +362,19 @@ impl Cleanup {
         self.0.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
+    /// The run's own Redis Cluster, if any (its keys start with [`CLUSTER_PREFIX`]).
+    pub fn cluster(&self) -> Option<&tower_session_testkit::redis::OwnCluster> {
+        self.2.as_ref()
+    }
+
     /// The run's PostgreSQL (server URL, database), if any.
     pub fn postgres(&self) -> Option<(&str, &str)> {
         self.1.as_ref().map(|(u, d)| (u.as_str(), d.as_str()))
     }
 }
+
+/// The key prefix of the store on a run's own cluster.
+pub const CLUSTER_PREFIX: &str = "bench:";
 
 /// [`session_config`] with the given store; Redis gets a unique key prefix, which the
 /// returned [`Cleanup`] deletes.
@@ -407,7 +417,7 @@ pub async fn session_config_with(
                 } else {
                     tower_session_redis::WaitForReplicas::Never
                 },
-                ..tower_session_redis::RedisStoreConfig::new("bench:")
+                ..tower_session_redis::RedisStoreConfig::new(CLUSTER_PREFIX)
             };
             let store = tower_session_redis::RedisStore::connect_cluster(cluster.urls(), config)
                 .await
@@ -432,6 +442,44 @@ pub fn full_stack_router(config: &SessionConfig) -> Router {
             .layer(SessionCookieLayer::new(cookie_config()))
             .layer(RequireSessionLayer::new(config.clone())),
     )
+}
+
+/// [`full_stack_router`] with `RequireSessionLayer::check_database(true)`: after the token
+/// checks, every request looks its session up in the configuration's store.
+pub fn full_stack_checkdb_router(config: &SessionConfig) -> Router {
+    async fn handler(session: Session) -> StatusCode {
+        black_box(session.user_id().len());
+        StatusCode::OK
+    }
+    let require = RequireSessionLayer::new(config.clone())
+        .check_database(true)
+        .expect("the configuration has a store");
+    Router::new().route("/", get(handler)).layer(
+        tower::ServiceBuilder::new()
+            .layer(HostGuardLayer::new(shared_domain()))
+            .layer(SessionCookieLayer::new(cookie_config()))
+            .layer(require),
+    )
+}
+
+/// Stores the session [`sample_token`] names (its handle, user and first refresh-token
+/// hash, one day left), so that a `check_database` lookup finds it.
+pub async fn store_sample_session(config: &SessionConfig) -> Result<(), String> {
+    let claims = sample_claims();
+    let store = config.store().ok_or("the configuration has no store")?;
+    store
+        .create(tower_session_refresh::store::NewSession {
+            handle: claims.session_handle.clone(),
+            user_id: claims.sub.clone(),
+            tenant_id: "public".to_owned(),
+            payload: Some(serde_json::Map::new()),
+            refresh_hash: claims.refresh_token_hash1.clone(),
+            family_hash: "f".repeat(64),
+            expires_at: SystemTime::now() + std::time::Duration::from_secs(86_400),
+            session_data: serde_json::Map::new(),
+        })
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The full server stack wrapped around the whole `Router` (one `ServiceBuilder`, as the
@@ -753,6 +801,25 @@ pub fn visit_our_stack<V: StackVisitor>(name: &str, rt: &Runtime, visitor: V) ->
             claim.add_to_payload(&mut claims.payload, true);
             let cookie = our_cookie_header(&keys.sign(&claims).expect("signing works"));
             visitor.visit(full_stack_router(&config), move || {
+                workload::get_request(&cookie)
+            })
+        }
+        // `stack_hs256_cached` with `check_database(true)`: the same token, its session
+        // stored in a memory store or in Redis (127.0.0.1:6379, unique key prefix).
+        "stack_hs256_cached_checkdb_memory" | "stack_hs256_cached_checkdb_redis" => {
+            let backend = if name.ends_with("_redis") {
+                StoreBackend::Redis(REDIS_URL.to_owned())
+            } else {
+                StoreBackend::Memory
+            };
+            let (config, cleanup) = rt
+                .block_on(session_config_with(Alg::Hs256, true, &backend))
+                .expect("store available");
+            CLEANUP.lock().map(|mut c| c.push(cleanup)).ok();
+            rt.block_on(store_sample_session(&config))
+                .expect("the sample session is stored");
+            let cookie = our_cookie_header(&sample_token(Alg::Hs256));
+            visitor.visit(full_stack_checkdb_router(&config), move || {
                 workload::get_request(&cookie)
             })
         }

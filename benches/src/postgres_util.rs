@@ -64,6 +64,52 @@ pub async fn bytes_per_session(url: &str, db: &str) -> Result<(i64, f64, f64), S
     Ok((n, row.get(1), total / n.max(1) as f64))
 }
 
+/// Puts `n` sessions into the store's table of database `db`, `batch` rows per
+/// `INSERT … SELECT FROM generate_series` (one transaction each), then `VACUUM ANALYZE`s
+/// it and forces a `CHECKPOINT` (so the writes of the fill are not flushed during the run): rows
+/// of the shape `PostgresStore::create` writes (uuid-shaped handle and user id of their
+/// own, tenant `public`, payload `{}`, SHA-256 hex token and family hashes, generation 0,
+/// no children, no session data), expiring at `expires_ms`.
+pub async fn bulk_fill(
+    url: &str,
+    db: &str,
+    n: i64,
+    expires_ms: i64,
+    batch: i64,
+) -> Result<(), String> {
+    let client = client(&with_database(url, db)).await?;
+    let insert = client
+        .prepare(
+            "INSERT INTO tower_sessions.tsr_sessions
+                 (handle, user_id, tenant_id, payload, family_hash, head_hash, generation,
+                  children, expires_at, time_created, session_data)
+             SELECT md5('handle' || g)::uuid::text, md5('user' || g)::uuid::text, 'public',
+                    '{}', encode(sha256(('family' || g)::bytea), 'hex'),
+                    encode(sha256(('refresh' || g)::bytea), 'hex'), 0, '{}', $3::bigint,
+                    (extract(epoch FROM now()) * 1000)::bigint, NULL
+             FROM generate_series($1::bigint, $2::bigint) AS g",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut from = 0;
+    while from < n {
+        let to = (from + batch).min(n) - 1;
+        client
+            .execute(&insert, &[&from, &to, &expires_ms])
+            .await
+            .map_err(|e| e.to_string())?;
+        from = to + 1;
+    }
+    // one statement per call: VACUUM refuses to run in a multi-statement query
+    for sql in ["VACUUM ANALYZE tower_sessions.tsr_sessions", "CHECKPOINT"] {
+        client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| format!("{sql}: {e:?}"))?;
+    }
+    Ok(())
+}
+
 /// Drops database `db` (its connections too).
 pub async fn drop_database(url: &str, db: &str) -> Result<(), String> {
     client(url)

@@ -34,15 +34,53 @@ pub async fn command_stats(url: &str) -> Result<BTreeMap<String, u64>, String> {
         .collect())
 }
 
-/// Deletes every key starting with `prefix`.
+/// Whether the node at `url` is a master (`INFO replication`).
+pub fn is_master(url: &str) -> Result<bool, String> {
+    let info: String = redis::cmd("INFO")
+        .arg("replication")
+        .query(&mut connection(url)?)
+        .map_err(|e| e.to_string())?;
+    Ok(info.lines().any(|l| l.trim() == "role:master"))
+}
+
+/// `used_memory` of `INFO memory`, bytes.
+pub fn used_memory(url: &str) -> Result<u64, String> {
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query(&mut connection(url)?)
+        .map_err(|e| e.to_string())?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:")?.trim().parse().ok())
+        .ok_or_else(|| format!("{url}: no used_memory in INFO memory"))
+}
+
+/// Every key matching `pattern` (`SCAN`, so a large key space does not block the server).
+fn scan(con: &mut redis::Connection, pattern: &str) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(10_000)
+            .query(con)
+            .map_err(|e| e.to_string())?;
+        keys.extend(batch);
+        if next == 0 {
+            return Ok(keys);
+        }
+        cursor = next;
+    }
+}
+
+/// Deletes every key starting with `prefix` (`SCAN` and `UNLINK`, 1,000 at a time).
 pub async fn delete_prefix(url: &str, prefix: &str) -> Result<(), String> {
     let mut con = connection(url)?;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query(&mut con)
-        .map_err(|e| e.to_string())?;
-    for chunk in keys.chunks(500) {
-        redis::cmd("DEL")
+    let keys = scan(&mut con, &format!("{prefix}*"))?;
+    for chunk in keys.chunks(1_000) {
+        redis::cmd("UNLINK")
             .arg(chunk)
             .query::<()>(&mut con)
             .map_err(|e| e.to_string())?;
@@ -50,32 +88,41 @@ pub async fn delete_prefix(url: &str, prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// At most this many keys of each kind are asked `MEMORY USAGE` in [`bytes_per_session`].
+pub const SAMPLE: usize = 20_000;
+
 /// (sessions, average `MEMORY USAGE` of a session hash, of a session hash plus its share
-/// of the user indexes) under `prefix`.
-pub async fn bytes_per_session(url: &str, prefix: &str) -> Result<(usize, f64, f64), String> {
-    let mut con = connection(url)?;
-    let mut usage = |pattern: String| -> Result<(usize, u64), String> {
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(pattern)
-            .query(&mut con)
-            .map_err(|e| e.to_string())?;
-        let mut total = 0u64;
-        for key in &keys {
-            let bytes: Option<u64> = redis::cmd("MEMORY")
-                .arg("USAGE")
-                .arg(key)
-                .query(&mut con)
-                .map_err(|e| e.to_string())?;
-            total += bytes.unwrap_or(0);
+/// of the user indexes) under `prefix`, over the given nodes (every master of a cluster).
+/// Above [`SAMPLE`] keys of a kind, the average is over the first [`SAMPLE`] that `SCAN`
+/// returns, and the index share is that average times the index count per session.
+pub async fn bytes_per_session(
+    nodes: &[String],
+    prefix: &str,
+) -> Result<(usize, f64, f64), String> {
+    let mut totals = [(0usize, 0usize, 0u64); 2]; // (keys, sampled, bytes sampled)
+    for url in nodes {
+        let mut con = connection(url)?;
+        for (k, kind) in ["s", "u"].iter().enumerate() {
+            let keys = scan(&mut con, &format!("{prefix}{kind}:*"))?;
+            let room = SAMPLE.saturating_sub(totals[k].1);
+            let sampled = &keys[..keys.len().min(room)];
+            let mut pipe = redis::pipe();
+            for key in sampled {
+                pipe.cmd("MEMORY").arg("USAGE").arg(key);
+            }
+            let bytes: Vec<Option<u64>> = if sampled.is_empty() {
+                Vec::new()
+            } else {
+                pipe.query(&mut con).map_err(|e| e.to_string())?
+            };
+            totals[k].0 += keys.len();
+            totals[k].1 += sampled.len();
+            totals[k].2 += bytes.into_iter().flatten().sum::<u64>();
         }
-        Ok((keys.len(), total))
-    };
-    let (sessions, session_bytes) = usage(format!("{prefix}s:*"))?;
-    let (_, index_bytes) = usage(format!("{prefix}u:*"))?;
-    let n = sessions.max(1) as f64;
-    Ok((
-        sessions,
-        session_bytes as f64 / n,
-        (session_bytes + index_bytes) as f64 / n,
-    ))
+    }
+    let avg = |(_, sampled, bytes): (usize, usize, u64)| bytes as f64 / sampled.max(1) as f64;
+    let sessions = totals[0].0;
+    let hash = avg(totals[0]);
+    let index = avg(totals[1]) * totals[1].0 as f64 / sessions.max(1) as f64;
+    Ok((sessions, hash, hash + index))
 }

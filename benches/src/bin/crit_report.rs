@@ -3,7 +3,8 @@
 //! median of the run medians, the run medians, min–max of the per-sample means over all
 //! runs, and the ratio to the group's reference measured in the same run (median of the
 //! per-run ratios). References: `stack/bare` for the stacks and the refresh route,
-//! `hs256_mac/raw_hmac_ring` for the token primitives.
+//! `hs256_mac/raw_hmac_ring` for the token primitives; `REF=group/function` makes that
+//! benchmark the reference of its group (e.g. `REF=stack/stack_hs256_cached`).
 
 use std::{
     collections::BTreeMap,
@@ -79,11 +80,16 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn reference(id: &str) -> &'static str {
+fn reference(id: &str) -> String {
+    if let Ok(r) = std::env::var("REF") {
+        if r.split('/').next() == id.split('/').next() {
+            return r;
+        }
+    }
     if id.starts_with("stack/") || id.starts_with("refresh/") {
-        "stack/bare"
+        "stack/bare".to_owned()
     } else {
-        "hs256_mac/raw_hmac_ring"
+        "hs256_mac/raw_hmac_ring".to_owned()
     }
 }
 
@@ -131,7 +137,7 @@ fn main() {
         let refid = reference(id);
         let ratios: Vec<f64> = runs
             .iter()
-            .filter_map(|r| Some(r.benches.get(id)?.0 / r.benches.get(refid)?.0))
+            .filter_map(|r| Some(r.benches.get(id)?.0 / r.benches.get(&refid)?.0))
             .collect();
         let ratio = if ratios.is_empty() {
             "–".to_owned()
@@ -139,7 +145,7 @@ fn main() {
             format!(
                 "{:.2}× {}",
                 median(ratios),
-                refid.rsplit('/').next().unwrap_or(refid)
+                refid.rsplit('/').next().unwrap_or(&refid)
             )
         };
         println!(
