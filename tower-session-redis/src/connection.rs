@@ -2,6 +2,7 @@
 //! and the key store ([`RedisKeyStore`](crate::RedisKeyStore)), single node or (feature
 //! `cluster`) Redis Cluster, and the mapping of Redis errors to [`StoreError`].
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ::redis::{
@@ -189,7 +190,12 @@ impl Connection {
 pub(crate) struct LazyConnection {
     target: Target,
     manager_config: ConnectionManagerConfig,
-    connection: OnceCell<Connection>,
+    /// Used round-robin (see `RedisStoreConfig::connections`), all opened together on first
+    /// use: opening one later, while a node is unresponsive, could fail where the open ones
+    /// still serve.
+    connections: OnceCell<Box<[Connection]>>,
+    size: usize,
+    next: AtomicUsize,
     connection_timeout: Duration,
 }
 
@@ -202,8 +208,15 @@ impl LazyConnection {
         response_timeout: Duration,
         connection_timeout: Duration,
         retries: usize,
+        connections: usize,
     ) -> Result<Self, StoreError> {
         check_prefix(prefix)?;
+        if connections == 0 {
+            return Err(StoreError::new(
+                StoreErrorKind::Unavailable,
+                "connections must be at least 1",
+            ));
+        }
         let manager_config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(response_timeout))
             .set_connection_timeout(Some(connection_timeout))
@@ -213,14 +226,16 @@ impl LazyConnection {
         Ok(Self {
             target,
             manager_config,
-            connection: OnceCell::new(),
+            connections: OnceCell::new(),
+            size: connections,
+            next: AtomicUsize::new(0),
             connection_timeout,
         })
     }
 
     /// Whether a connection has been opened (for `Debug` output).
     pub(crate) fn is_open(&self) -> bool {
-        self.connection.initialized()
+        self.connections.initialized()
     }
 
     /// Whether this connects to a cluster.
@@ -228,31 +243,41 @@ impl LazyConnection {
         self.target.is_cluster()
     }
 
-    /// The connection, opening it (within the connection timeout) if needed.
+    /// The next connection of the round, opening them all (within the connection timeout)
+    /// if needed. An operation keeps the one it got for all its commands (a `WAIT` covers
+    /// the writes of its own connection only).
     pub(crate) async fn get(&self) -> Result<Connection, StoreError> {
-        if let Some(connection) = self.connection.get() {
-            return Ok(connection.clone());
+        let pick = |all: &[Connection]| match all {
+            [one] => one.clone(),
+            all => all[self.next.fetch_add(1, Ordering::Relaxed) % all.len()].clone(),
+        };
+        if let Some(all) = self.connections.get() {
+            return Ok(pick(all));
         }
-        let init = self.connection.get_or_try_init(|| async {
-            match &self.target {
-                Target::Single(client) => {
-                    ConnectionManager::new_with_config(client.clone(), self.manager_config.clone())
-                        .await
-                        .map(Connection::Single)
-                }
-                #[cfg(feature = "cluster")]
-                Target::Cluster(client) => {
-                    client.get_async_connection().await.map(Connection::Cluster)
-                }
-            }
+        let init = self.connections.get_or_try_init(|| async {
+            let opened =
+                futures_util::future::try_join_all((0..self.size).map(|_| self.open_one())).await?;
+            Ok::<_, RedisError>(opened.into_boxed_slice())
         });
         match tokio::time::timeout(self.connection_timeout, init).await {
-            Ok(Ok(connection)) => Ok(connection.clone()),
+            Ok(Ok(all)) => Ok(pick(all)),
             Ok(Err(e)) => Err(store_error(e)),
             Err(_) => Err(StoreError::new(
                 StoreErrorKind::Timeout,
                 "connecting to redis timed out",
             )),
+        }
+    }
+
+    async fn open_one(&self) -> Result<Connection, RedisError> {
+        match &self.target {
+            Target::Single(client) => {
+                ConnectionManager::new_with_config(client.clone(), self.manager_config.clone())
+                    .await
+                    .map(Connection::Single)
+            }
+            #[cfg(feature = "cluster")]
+            Target::Cluster(client) => client.get_async_connection().await.map(Connection::Cluster),
         }
     }
 }

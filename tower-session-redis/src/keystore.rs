@@ -122,6 +122,8 @@ impl RedisKeyStore {
             config.response_timeout,
             config.connection_timeout,
             2,
+            // Key sets change rarely: one connection.
+            1,
         )?;
         Ok(Self {
             inner: Arc::new(Inner {

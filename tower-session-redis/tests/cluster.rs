@@ -94,6 +94,7 @@ fn cluster_store_conformance_model_slots_and_wait() {
 
     runtime.block_on(slots_of_one_session_and_user(&cluster));
     runtime.block_on(writes_wait_for_the_replica_of_their_master(&cluster));
+    runtime.block_on(writes_to_one_master_wait_side_by_side(&cluster));
     runtime.block_on(key_store_on_the_cluster(&cluster));
 }
 
@@ -273,6 +274,83 @@ async fn writes_wait_for_the_replica_of_their_master(cluster: &OwnCluster) {
     assert!(waiting.revoke(&handle).await.expect("revoke"));
     assert!(waiting.revoke(&other_handle).await.expect("revoke"));
     assert!(waiting.revoke_all("warm").await.expect("revoke_all").len() == 1);
+}
+
+/// A `WAIT` holds up the later commands on its connection: with one connection, four
+/// writes to a master whose replica is stopped take four `WAIT` timeouts one after the
+/// other; with the default four connections they wait side by side (one timeout, about).
+async fn writes_to_one_master_wait_side_by_side(cluster: &OwnCluster) {
+    let timeout = Duration::from_millis(300);
+    let store = |connections| {
+        cluster_store(
+            cluster,
+            RedisStoreConfig {
+                wait_for_replicas: WaitForReplicas::Wait(ReplicaWait {
+                    replicas: 1,
+                    timeout,
+                }),
+                response_timeout: Duration::from_secs(3),
+                connections,
+                ..RedisStoreConfig::new(format!("{}:", unique("side")))
+            },
+        )
+    };
+    let (pooled, single) = (store(4).await, store(1).await);
+    assert_eq!(RedisStoreConfig::default().connections, 4);
+    // Four sessions on one master.
+    let first = unique("stall");
+    let slot = cluster.slot_of(&pooled.session_key(&first));
+    let master = cluster.master_of_slot(slot);
+    let mut handles = vec![first];
+    for i in 0.. {
+        if handles.len() == 4 {
+            break;
+        }
+        let h = format!("{}-{i}", handles[0]);
+        if cluster.master_of_slot(cluster.slot_of(&pooled.session_key(&h))) == master {
+            handles.push(h);
+        }
+    }
+    for store in [&pooled, &single] {
+        for h in &handles {
+            store
+                .create(new_session(h, "u", "r"))
+                .await
+                .expect("create");
+        }
+    }
+    let replica = cluster
+        .replica_of_slot(slot)
+        .expect("the slot has a replica");
+    cluster.signal(replica, "STOP");
+    let mut took = Vec::new();
+    for store in [&pooled, &single] {
+        let started = Instant::now();
+        let updates = futures_util::future::join_all(
+            handles
+                .iter()
+                .map(|h| store.update_payload(h, serde_json::Map::new())),
+        )
+        .await;
+        took.push(started.elapsed());
+        for updated in updates {
+            assert!(updated.expect("acknowledged without the replica"));
+        }
+    }
+    cluster.signal(replica, "CONT");
+    assert!(
+        took[0] < timeout * 2,
+        "four connections: the writes queued behind each other's WAIT: {:?}",
+        took[0]
+    );
+    assert!(
+        took[1] >= timeout * 4,
+        "one connection: the WAITs did not queue (the reason for several): {:?}",
+        took[1]
+    );
+    for store in [&pooled, &single] {
+        assert_eq!(store.revoke_all("u").await.expect("revoke_all").len(), 4);
+    }
 }
 
 /// The key store on the cluster: compare-and-set of the key set works (one key, one slot).

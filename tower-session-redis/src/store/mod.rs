@@ -54,6 +54,13 @@ pub struct RedisStoreConfig {
     /// [`WaitForReplicas::Auto`]: on for a cluster, off for a single node. See
     /// [`RedisStore`], *Durability*.
     pub wait_for_replicas: WaitForReplicas,
+    /// How many connections (each multiplexed) the store spreads its operations over,
+    /// round-robin (default 4, at least 1). A `WAIT` holds up every later command on its
+    /// connection until the replicas answer, so with replica waits on, one connection
+    /// would queue every write to a master behind the previous write's `WAIT`; with
+    /// several, that many wait side by side. On a cluster each connection has a socket
+    /// per node.
+    pub connections: usize,
 }
 
 /// Whether a store waits for replicas after each acknowledged write: `WAIT n timeout` on
@@ -122,6 +129,7 @@ impl Default for RedisStoreConfig {
             connection_timeout: Duration::from_secs(1),
             index_slack: Duration::from_secs(24 * 60 * 60),
             wait_for_replicas: WaitForReplicas::Auto,
+            connections: 4,
         }
     }
 }
@@ -259,12 +267,13 @@ impl RedisStoreConfig {
 ///   token, which the store accepts whether the write survived or not.
 /// * Cost: one more round trip per write plus the replication delay; while a master has
 ///   no replica, each write on it takes the full `WAIT` timeout. Reads and refused tokens
-///   do not wait.
+///   do not wait. A `WAIT` also holds up the later commands on its connection, hence
+///   several [`connections`](RedisStoreConfig::connections).
 ///
 /// On a single node [`WaitForReplicas::Auto`] does not wait; set
 /// [`WaitForReplicas::Wait`] for a primary with replicas (Sentinel).
 ///
-/// Clones share one connection.
+/// Clones share the same connections ([`connections`](RedisStoreConfig::connections)).
 ///
 /// ```no_run
 /// use tower_session_redis::{RedisStore, RedisStoreConfig};
@@ -400,6 +409,7 @@ impl RedisStore {
             config.response_timeout,
             config.connection_timeout,
             3,
+            config.connections,
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
