@@ -12,7 +12,8 @@
 # drives Debian's Chromium ($CHROMIUM, default /usr/bin/chromium) instead of its own download.
 # Starts two sdk-test-server processes (NODE_PORT 8080 and 8082, the ports the suite uses) on
 # the Redis at $SDK_SUITE_REDIS (default redis://127.0.0.1:6379).
-# Prints per-file results and, last, one line: `N passed, M failed`.
+# Prints per-file results and, last, one line: `N passed, M failed`. $SDK_SUITE_GREP (a mocha
+# --grep pattern) runs only the matching tests; server logs go to $SDK_SUITE_SCRATCH/server-PORT.log.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ $# -lt 1 ] || [ ! -d "$1/test/server" ]; then
@@ -86,6 +87,9 @@ require:
 reporter: json
 timeout: $per_test_timeout
 YML
+if [ -n "${SDK_SUITE_GREP:-}" ]; then
+  printf 'grep: %s\n' "$(node -e 'console.log(JSON.stringify(process.argv[1]))' "$SDK_SUITE_GREP")" >> "$scratch/mocharc.yml"
+fi
 if [ $# -eq 0 ]; then
   set -- $(cd "$sdk/test" && ls ./*.test.js | sed 's|^\./||')
 fi

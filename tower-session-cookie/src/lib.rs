@@ -181,6 +181,10 @@ pub use layer::{ResponseFuture, SessionCookie, SessionCookieLayer};
 pub use method::{TransferMethod, TransferPolicy};
 pub use received::ReceivedToken;
 pub use request::MAX_BEARER_BYTES;
+
+/// The legacy cookie of supertokens-node sessions from before CDI 2.18; see
+/// [`SessionTokens::has_legacy_id_refresh_cookie`].
+pub const LEGACY_ID_REFRESH_COOKIE: &str = "sIdRefreshToken";
 pub use set_cookie::SameSite;
 pub use tokens::{ClearScope, SessionTokens};
 pub use tower_domain_guard::{DomainError, SharedDomain};

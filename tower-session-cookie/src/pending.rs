@@ -28,4 +28,6 @@ pub(crate) struct Pending {
     pub(crate) front_token: Option<HeaderWrite>,
     pub(crate) anti_csrf: Option<String>,
     pub(crate) clear_older_domain: bool,
+    /// Expire the legacy `sIdRefreshToken` cookie.
+    pub(crate) clear_legacy_id_refresh: bool,
 }

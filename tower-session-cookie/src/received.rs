@@ -127,4 +127,6 @@ pub(crate) struct Received {
     pub(crate) cookie_sent: bool,
     /// An `Authorization: Bearer …` line was sent, whatever its value.
     pub(crate) bearer_sent: bool,
+    /// The legacy `sIdRefreshToken` cookie (supertokens-node before CDI 2.18) was sent.
+    pub(crate) legacy_id_refresh_cookie: bool,
 }

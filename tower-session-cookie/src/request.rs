@@ -62,6 +62,7 @@ pub(crate) fn read_request(config: &ConfigInner, path: &str, headers: &HeaderMap
     }
     received.requested_method = auth_mode.and_then(requested_method);
     received.cookie_sent = cookies.access_count > 0 || cookies.refresh_count > 0;
+    received.legacy_id_refresh_cookie = cookies.legacy_id_refresh;
     received.bearer_sent = authorization.is_some_and(|value| {
         value
             .as_bytes()
@@ -149,6 +150,8 @@ struct CookieTokens<'a> {
     refresh: Option<(&'a HeaderValue, &'a [u8])>,
     access_count: u32,
     refresh_count: u32,
+    /// [`LEGACY_ID_REFRESH_COOKIE`](crate::LEGACY_ID_REFRESH_COOKIE) was sent (any value).
+    legacy_id_refresh: bool,
 }
 
 impl<'a> CookieTokens<'a> {
@@ -190,6 +193,11 @@ impl<'a> CookieTokens<'a> {
                         value,
                     );
                 }
+            } else if first == Some(&b's')
+                && pair.starts_with(crate::LEGACY_ID_REFRESH_COOKIE.as_bytes())
+                && pair_value(pair, crate::LEGACY_ID_REFRESH_COOKIE.len()).is_some()
+            {
+                self.legacy_id_refresh = true;
             }
             match next {
                 Some(next) => rest = next,
@@ -279,6 +287,38 @@ mod tests {
         );
         assert_eq!(r.refresh_token, None);
         assert!(!r.duplicate_access_cookie);
+    }
+
+    #[test]
+    fn notes_the_legacy_id_refresh_cookie_by_exact_name() {
+        for (cookie, expected) in [
+            (&b"a=1; sIdRefreshToken=asdf"[..], true),
+            (b"sIdRefreshToken=", true),
+            (b"sIdRefreshToken = x; sAccessToken=a.b.c", true),
+            (b"sIdRefreshTokenX=1; xsIdRefreshToken=1", false),
+            (b"sIdRefreshToken", false),
+        ] {
+            let r = read(TransferPolicy::Any, "/x", &[("cookie", cookie)]);
+            assert_eq!(
+                r.legacy_id_refresh_cookie,
+                expected,
+                "{}",
+                String::from_utf8_lossy(cookie)
+            );
+        }
+        // Not a session cookie itself; not read when cookies are not.
+        let r = read(
+            TransferPolicy::Any,
+            "/x",
+            &[("cookie", b"sIdRefreshToken=1")],
+        );
+        assert!(!r.cookie_sent);
+        let r = read(
+            TransferPolicy::Header,
+            "/x",
+            &[("cookie", b"sIdRefreshToken=1")],
+        );
+        assert!(!r.legacy_id_refresh_cookie);
     }
 
     #[test]

@@ -37,6 +37,14 @@ pub(crate) fn write_changes(config: &ConfigInner, pending: Pending, headers: &mu
             }
         }
     }
+    if pending.clear_legacy_id_refresh {
+        // supertokens-node clears it with the access cookie's attributes (`Path=/`).
+        if let Some(value) =
+            clear_cookie(crate::LEGACY_ID_REFRESH_COOKIE, &config.access_attributes)
+        {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
     write_cookie(
         headers,
         &config.access_cookie_name,

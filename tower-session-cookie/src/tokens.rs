@@ -277,12 +277,14 @@ impl SessionTokens {
     pub fn clear(&self, scope: ClearScope) {
         self.record(|pending| {
             let clear_older_domain = pending.clear_older_domain;
+            let clear_legacy_id_refresh = pending.clear_legacy_id_refresh;
             let (cookies_cleared, headers_cleared) = (
                 matches!(pending.access_cookie, Some(CookieWrite::Clear)),
                 matches!(pending.access_header, Some(HeaderWrite::Clear)),
             );
             *pending = Pending {
                 clear_older_domain,
+                clear_legacy_id_refresh,
                 ..Pending::default()
             };
             let clear_cookies = cookies_cleared
@@ -316,6 +318,38 @@ impl SessionTokens {
             return;
         }
         self.record(|pending| pending.clear_older_domain = true);
+    }
+
+    /// The request carried the legacy `sIdRefreshToken` cookie of supertokens-node before
+    /// CDI 2.18 (any value; not read under [`TransferPolicy::Header`] or past the cookie
+    /// size limit). supertokens-node 24 answers such a session-protected request with
+    /// try-refresh, and its refresh route clears the cookie
+    /// ([`clear_legacy_id_refresh_cookie`](Self::clear_legacy_id_refresh_cookie)).
+    ///
+    /// ```
+    /// # use http::{header, HeaderMap, HeaderValue};
+    /// # use tower_session_cookie::{SessionCookieConfig, SessionTokens};
+    /// # let config = SessionCookieConfig::builder().api_domain("https://api.example.com")
+    /// #     .website_domain("https://www.example.com").build()?;
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::COOKIE, HeaderValue::from_static("sIdRefreshToken=asdf; a=1"));
+    /// let tokens = SessionTokens::from_request_headers(&config, "/orders", &headers);
+    /// assert!(tokens.has_legacy_id_refresh_cookie());
+    /// tokens.clear_legacy_id_refresh_cookie();
+    /// let mut response = HeaderMap::new();
+    /// tokens.apply_to_response_headers(&mut response);
+    /// assert!(response[header::SET_COOKIE].to_str()?.starts_with("sIdRefreshToken=; Path=/; Expires=Thu, 01 Jan 1970"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn has_legacy_id_refresh_cookie(&self) -> bool {
+        self.shared.received.legacy_id_refresh_cookie
+    }
+
+    /// Expires the legacy `sIdRefreshToken` cookie with the access cookie's attributes
+    /// (`Path=/`), as supertokens-node's refresh does. Survives [`clear`](Self::clear); does
+    /// not touch the session tokens or `front-token`.
+    pub fn clear_legacy_id_refresh_cookie(&self) {
+        self.record(|pending| pending.clear_legacy_id_refresh = true);
     }
 
     /// Whether anything was recorded for the response.

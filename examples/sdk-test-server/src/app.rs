@@ -489,7 +489,11 @@ async fn feature_flags() -> Json<Value> {
         "sessionJwt": false,
         "sessionClaims": true,
         "v3AccessToken": true,
-        "duplicateCookieHandling": false,
+        // The original answers `node >= 17.1`: duplicate session cookies are refused (the
+        // older cookie domain's cleared when configured) and a refresh without a refresh
+        // token clears the access cookie, as here. The refusal is a 400, not node's 500
+        // (README: the deliberate difference).
+        "duplicateCookieHandling": true,
     }))
 }
 

@@ -223,6 +223,7 @@ fn control_routes_answer_as_the_original() {
         assert!(flags[flag].is_boolean(), "{flag}: {flags}");
     }
     assert_eq!(flags["v3AccessToken"], true);
+    assert_eq!(flags["duplicateCookieHandling"], true);
     assert_eq!(
         server.request("GET", "/getPackageVersion", &[], "").body,
         "20.1.7"

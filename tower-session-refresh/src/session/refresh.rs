@@ -60,6 +60,11 @@ use crate::token::{refresh_token_hash, AccessTokenClaims};
 /// `front-token`, which `supertokens-website` 20.1.6 treats as fatal). Every duplicate
 /// without an older domain also logs a warning that names the fix (`older_cookie_domain`).
 ///
+/// A request that also carries the legacy `sIdRefreshToken` cookie (a session of an SDK
+/// before CDI 2.18; session-protected routes answer it with try-refresh) gets that cookie
+/// expired (`Path=/`) whenever it succeeds or clears the session tokens, as
+/// supertokens-node 24 does.
+///
 /// Methods other than `POST` get 405. gRPC requests are refused with `grpc-status: 12`.
 ///
 /// ```
@@ -144,7 +149,22 @@ where
             if parts.method != Method::POST || grpc {
                 return Ok(not_allowed(grpc));
             }
-            let response = match shared.refresh(&parts.headers, tokens).await {
+            let result = shared.refresh(&parts.headers, tokens).await;
+            if let Some(tokens) = tokens.filter(|t| t.has_legacy_id_refresh_cookie()) {
+                // supertokens-node 24 clears the legacy `sIdRefreshToken` cookie after a
+                // refresh, and whenever the refresh clears the session tokens; never on a
+                // refusal that keeps the session (400, 431, 503).
+                let clears = match &result {
+                    Ok(()) => true,
+                    Err(Rejection::Unauthorised { clear, .. }) => *clear,
+                    Err(Rejection::Theft) => true,
+                    Err(_) => false,
+                };
+                if clears {
+                    tokens.clear_legacy_id_refresh_cookie();
+                }
+            }
+            let response = match result {
                 Ok(()) => json_response(StatusCode::OK, Bytes::from_static(b"{}")),
                 Err(rejection) => rejection.into_configured_response(&shared.config, tokens, false),
             };

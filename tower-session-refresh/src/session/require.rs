@@ -137,6 +137,7 @@ fn add_vary(headers: &mut HeaderMap) {
 /// | situation | HTTP | gRPC (`content-type: application/grpc*`) |
 /// |---|---|---|
 /// | expired token, several `sAccessToken` cookies, anti-CSRF failure | 401 `{"message":"try refresh token"}` | `grpc-status: 16` |
+/// | the legacy `sIdRefreshToken` cookie (a session of an SDK before CDI 2.18; also on optional routes, as supertokens-node 24; the refresh route then expires it) | 401 `try refresh token`, nothing cleared | 16 |
 /// | no token (required), invalid token (bad signature, unknown kid, `alg` mismatch, malformed, oversize) | 401 `{"message":"unauthorised"}`, nothing cleared | 16 |
 /// | no token because the `Cookie` headers are over `max_cookie_header_bytes` (a "cookie bomb"; logged at warn) | 431 `{"message":"Cookie header too large: session cookies not read"}`, nothing cleared | 8 |
 /// | two `Authorization` headers; in `ViaToken` mode two `anti-csrf` headers on a checked request | 400 `{"message":"more than one Authorization header"}` / `"more than one anti-csrf header"`, nothing cleared | 3 |

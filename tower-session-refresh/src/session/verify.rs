@@ -273,6 +273,12 @@ pub(crate) fn check_request(
     let Some(tokens) = tokens else {
         return Checked::Done(Err(Rejection::LayerMissing));
     };
+    if tokens.has_legacy_id_refresh_cookie() {
+        // supertokens-node 24: a session of an old SDK (before CDI 2.18) carries
+        // `sIdRefreshToken`; try-refresh (also for optional sessions) makes the SDK call
+        // the refresh route, which clears that cookie.
+        return Checked::Done(Err(Rejection::TryRefresh("legacy sIdRefreshToken cookie")));
+    }
     if tokens.has_duplicate_authorization() {
         return Checked::Done(Err(Rejection::DUPLICATE_AUTHORIZATION));
     }
