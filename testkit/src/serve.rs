@@ -93,6 +93,24 @@ impl Reply {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
+
+    /// Every `Set-Cookie` line.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().expect("ascii").to_owned())
+            .collect()
+    }
+
+    /// The value a `Set-Cookie` line of this response gives `name` (`None`: not set).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().iter().find_map(|line| {
+            let (pair, _) = line.split_once(';').unwrap_or((line, ""));
+            let (n, v) = pair.split_once('=')?;
+            (n == name).then(|| v.to_owned())
+        })
+    }
 }
 
 /// One HTTP/1.1 request to `addr` with this `Host`, whatever the name resolves to, on a

@@ -8,79 +8,25 @@ use std::net::SocketAddr;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
-use bytes::Bytes;
-use http::{header, HeaderMap, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use http::{Method, StatusCode};
 use serde_json::json;
 use tower_session_refresh::keys::SigningKey;
 use tower_session_refresh::{Session, SessionError, SessionTokens, SharedSession};
-use tower_session_testkit::serve::serve;
+use tower_session_testkit::serve::{serve, Reply};
 
 const API: &str = "api.example.com";
 /// The legacy cookie expired with the access cookie's attributes (`Domain`, `Path=/`).
 const LEGACY_CLEAR: &str = "sIdRefreshToken=; Domain=example.com; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax";
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+fn clears_legacy(reply: &Reply) -> bool {
+    reply.set_cookies().iter().any(|line| line == LEGACY_CLEAR)
 }
 
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().expect("ascii").to_owned())
-            .collect()
-    }
-
-    /// The value a `Set-Cookie` line of this response gives `name` (`None`: not set).
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies().iter().find_map(|line| {
-            let (pair, _) = line.split_once(';').unwrap_or((line, ""));
-            let (n, v) = pair.split_once('=')?;
-            (n == name).then(|| v.to_owned())
-        })
-    }
-
-    fn clears_legacy(&self) -> bool {
-        self.set_cookies().iter().any(|line| line == LEGACY_CLEAR)
-    }
-}
-
+/// One request to the API host, from the website, with the SDK's `rid`.
 async fn send(addr: SocketAddr, method: Method, path: &str, headers: &[(&str, &str)]) -> Reply {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", API)
-        .header("origin", "https://www.example.com")
-        .header("rid", "session");
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Full::new(Bytes::new())).expect("request");
-    let response = sender.send_request(request).await.expect("response");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    let mut all = vec![("origin", "https://www.example.com"), ("rid", "session")];
+    all.extend_from_slice(headers);
+    tower_session_testkit::serve::send(addr, method, API, path, &all, "").await
 }
 
 async fn login(
@@ -190,7 +136,7 @@ async fn the_refresh_clears_the_legacy_cookie_and_the_session_goes_on() {
     )
     .await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
-    assert!(refreshed.clears_legacy(), "{:?}", refreshed.set_cookies());
+    assert!(clears_legacy(&refreshed), "{:?}", refreshed.set_cookies());
     let access = refreshed.cookie("sAccessToken").expect("new access cookie");
     assert!(!access.is_empty());
     assert!(refreshed
@@ -232,7 +178,7 @@ async fn a_refresh_that_signs_out_clears_it_and_a_refusal_keeps_it() {
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.body, r#"{"message":"unauthorised"}"#);
-    assert!(reply.clears_legacy(), "{:?}", reply.set_cookies());
+    assert!(clears_legacy(&reply), "{:?}", reply.set_cookies());
     assert_eq!(reply.header("front-token"), "remove");
 
     // An unknown session: the same.
@@ -244,7 +190,7 @@ async fn a_refresh_that_signs_out_clears_it_and_a_refusal_keeps_it() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert!(reply.clears_legacy(), "{:?}", reply.set_cookies());
+    assert!(clears_legacy(&reply), "{:?}", reply.set_cookies());
 
     // Two refresh cookies: a 400 that keeps the session keeps the legacy cookie too.
     let alice = sign_in(addr).await;
@@ -260,5 +206,5 @@ async fn a_refresh_that_signs_out_clears_it_and_a_refusal_keeps_it() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
-    assert!(!reply.clears_legacy(), "{:?}", reply.set_cookies());
+    assert!(!clears_legacy(&reply), "{:?}", reply.set_cookies());
 }
