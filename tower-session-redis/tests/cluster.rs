@@ -468,13 +468,19 @@ fn a_killed_master_signs_nobody_out() {
         errors_during > 0,
         "the sessions on the killed master saw no error at all"
     );
-    // The client library refreshes its slot map: within a few seconds every session
-    // refreshes again, with the token acknowledged before the kill.
+    // The client library refreshes its slot map (each of the store's connections its
+    // own): within a few seconds every session refreshes again, with the token
+    // acknowledged before the kill, round after round. Two rounds without an error are
+    // asked for, not necessarily back to back: on a loaded machine a write to the promoted
+    // master (no replica yet, so each `WAIT` takes its full timeout) can still time out
+    // once in between, a 503 that leaves the token valid (a sign-out panics in `round`).
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let mut clean = 0;
+    while clean < 2 {
         n += 1;
         if round(&mut sessions, n) == 0 {
-            break;
+            clean += 1;
+            continue;
         }
         assert!(
             Instant::now() < deadline,
@@ -482,8 +488,6 @@ fn a_killed_master_signs_nobody_out() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    n += 1;
-    assert_eq!(round(&mut sessions, n), 0);
     let listed = runtime
         .block_on(store.list("user"))
         .expect("list after failover");
