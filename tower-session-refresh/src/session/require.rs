@@ -145,7 +145,11 @@ fn add_vary(headers: &mut HeaderMap) {
 /// | [`check_database`](Self::check_database) on, and the session is revoked, signed out or expired in the store | 401 `unauthorised`, tokens cleared | 16 |
 /// | promotion: the token belongs to a rotated-away refresh token (a late request, or a sibling of the promoted child) | 401 `try refresh token`, nothing cleared (the refresh then carries on, or detects theft) | 16 |
 /// | a [`ClaimValidator`] failed | 403 `{"message":"invalid claim","claimValidationErrors":[…]}` | 7 |
-/// | store / remote JWKS unreachable | 503 `{"message":…}`, nothing cleared | 14 |
+/// | store / remote JWKS unreachable ([`check_database`](Self::check_database), a claim refetch, an unknown kid) | 503 `{"message":…}`, nothing cleared | 14 |
+///
+/// A token that needs promotion while the store is unreachable is served as it is (as a
+/// verify-only server serves it; logged at warn), and the next refresh promotes: a store
+/// failover does not fail API calls made with good tokens.
 ///
 /// The 401s are the configuration's
 /// [`session_expired_status`](super::SessionConfigBuilder::session_expired_status) and the

@@ -365,13 +365,19 @@ fn after_verify(
     let tokens = tokens.clone();
     let issuer = config.issuer().map(str::to_owned);
     Checked::Pending(Box::pin(async move {
-        let outcome = store
+        let outcome = match store
             .promote(&claims.session_handle, &parent, &claims.refresh_token_hash1)
             .await
-            .map_err(|error| {
-                tracing::warn!(%error, session_handle = %claims.session_handle, "promotion failed: store error");
-                Rejection::Unavailable("session store unavailable")
-            })?;
+        {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // The token is signed and unexpired: serve it as a verify-only server would,
+                // and let the next refresh promote. A store outage (a failover) must not
+                // turn a good API call into a 503.
+                tracing::warn!(%error, session_handle = %claims.session_handle, "promotion deferred: store error; the token is served as is");
+                return Ok(Session::new(claims, transfer, tokens).with_store(Some(store.clone())));
+            }
+        };
         match outcome {
             PromoteOutcome::Promoted | PromoteOutcome::AlreadyPromoted => {
                 // spec 8.3 step 3: a new access token with parent null, in this response.
