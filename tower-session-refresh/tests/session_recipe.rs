@@ -661,3 +661,84 @@ async fn a_token_without_the_access_token_structure_counts_as_none() {
     let who = get_as(addr, "/who", &alice.access).await;
     assert_eq!((who.status, who.body.as_str()), (StatusCode::OK, "alice"));
 }
+
+#[tokio::test]
+async fn refusals_that_keep_the_session_go_through_the_on_refused_hook() {
+    // node hands duplicate cookies to the application's error handler (its test server
+    // answers 500 with node's sentence); here the default is a 400, and `on_refused` lets
+    // an application answer its own way. The session is kept either way.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u16, String)>::new()));
+    let s = seen.clone();
+    let auth = builder()
+        .on_refused(move |status, why| {
+            s.lock()
+                .expect("lock")
+                .push((status.as_u16(), why.to_owned()));
+            let mut response = http::Response::new(Bytes::from(format!("refused: {why}")));
+            *response.status_mut() = StatusCode::CONFLICT;
+            Some(response)
+        })
+        .build()
+        .expect("build");
+    let addr = serve(app(&auth)).await;
+    let alice = sign_in(addr, "alice").await;
+
+    let two_cookies = format!("sRefreshToken={r}; sRefreshToken={r}", r = alice.refresh);
+    let refresh = send(
+        addr,
+        Method::POST,
+        "/auth/session/refresh",
+        &[("cookie", &two_cookies), ("rid", "session")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (refresh.status, refresh.body.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "refused: duplicate refresh token cookies"
+        )
+    );
+    assert!(
+        refresh.set_cookies().is_empty(),
+        "nothing cleared: {refresh:?}"
+    );
+
+    let bearer = format!("Bearer {}", alice.access);
+    let me = send(
+        addr,
+        Method::GET,
+        "/me",
+        &[("authorization", &bearer), ("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (me.status, me.body.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "refused: more than one Authorization header"
+        )
+    );
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        [
+            (400, "duplicate refresh token cookies".to_owned()),
+            (400, "more than one Authorization header".to_owned())
+        ]
+    );
+    // The session is untouched: the token still works, and the refresh token refreshes.
+    assert_eq!(
+        get_as(addr, "/me", &alice.access).await.status,
+        StatusCode::OK
+    );
+    let refresh = send(
+        addr,
+        Method::POST,
+        "/auth/session/refresh",
+        &[("authorization", &format!("Bearer {}", alice.refresh))],
+        "",
+    )
+    .await;
+    assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.body);
+}

@@ -266,6 +266,7 @@ impl Server {
                 AntiCsrf::None
             })
             .transfer_policy(policy)
+            .on_refused(node_error_handler)
             .key_rotation(setup.core.key_interval)
             .shared_store(store)
             .build()
@@ -343,6 +344,28 @@ impl Server {
 struct Ctx {
     server: Server,
     auth: SharedSession,
+}
+
+/// The original's last error handler (`res.status(500).send(err.message)`) answers the
+/// errors supertokens-node passes on instead of handling them; of the refusals here, node
+/// passes on duplicate session cookies with no `olderCookieDomain` (a plain `Error`, its
+/// sentence below). Our layers' own answer is a 400 (no 500 for what a request carries); this
+/// hook makes the test server answer as the original does. Every other refusal keeps ours.
+fn node_error_handler(_status: StatusCode, why: &str) -> Option<http::Response<bytes::Bytes>> {
+    if !why.starts_with("duplicate ") || !why.ends_with(" cookies") {
+        return None;
+    }
+    let mut response = http::Response::new(bytes::Bytes::from_static(
+        b"The request contains multiple session cookies. This may happen if you've changed \
+the 'cookieDomain' value in your configuration. To clear tokens from the previous domain, \
+set 'olderCookieDomain' in your config.",
+    ));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Some(response)
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
@@ -491,8 +514,8 @@ async fn feature_flags() -> Json<Value> {
         "v3AccessToken": true,
         // The original answers `node >= 17.1`: duplicate session cookies are refused (the
         // older cookie domain's cleared when configured) and a refresh without a refresh
-        // token clears the access cookie, as here. The refusal is a 400, not node's 500
-        // (README: the deliberate difference).
+        // token clears the access cookie, as here. The layers' refusal is a 400; this
+        // server answers the original's 500 (`node_error_handler`).
         "duplicateCookieHandling": true,
     }))
 }

@@ -470,6 +470,26 @@ fn two_processes_share_one_test_app_and_count_refreshes() {
         })
     );
 
+    // Two refresh cookies and no olderCookieDomain: the original's error handler answers
+    // node's error with 500; the session is kept (nothing cleared, it still refreshes below
+    // until revokeAll).
+    let new_refresh = refreshed.header("st-refresh-token").unwrap().to_owned();
+    let two = format!("sRefreshToken={new_refresh}; sRefreshToken={refresh}");
+    let duplicate = main.request(
+        "POST",
+        "/auth/session/refresh",
+        &[("cookie", &two), ("rid", "session")],
+        "",
+    );
+    assert_eq!(duplicate.status, 500, "{duplicate:?}");
+    assert!(
+        duplicate
+            .body
+            .starts_with("The request contains multiple session cookies."),
+        "{duplicate:?}"
+    );
+    assert!(duplicate.header("set-cookie").is_none(), "{duplicate:?}");
+
     // revokeAll on 8082 ends the session for 8080's refresh route too.
     assert_eq!(
         cross
@@ -477,7 +497,6 @@ fn two_processes_share_one_test_app_and_count_refreshes() {
             .body,
         "success"
     );
-    let new_refresh = refreshed.header("st-refresh-token").unwrap().to_owned();
     let after = main.request(
         "POST",
         "/auth/session/refresh",

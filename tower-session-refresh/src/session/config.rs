@@ -528,6 +528,25 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Called with the status and reason of a refusal that keeps the session: 400 for
+    /// ambiguous credentials (`duplicate session cookies`, `duplicate refresh token
+    /// cookies`, `more than one Authorization header`, `more than one anti-csrf header`),
+    /// 431 for a `Cookie` header over the limit (HTTP, not gRPC). `Some(response)` is sent
+    /// instead of the default `{"message":…}` body; nothing is cleared either way. Give it
+    /// a status other than the session-expired one, or the SDK signs the user out. (node
+    /// hands such errors to the application's own error handler, which answers 500 by
+    /// default.)
+    pub fn on_refused(
+        mut self,
+        hook: impl Fn(http::StatusCode, &str) -> Option<http::Response<bytes::Bytes>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.on_refused = Some(Arc::new(hook));
+        self
+    }
+
     /// Called on every refresh with the session and the new access token's payload (the
     /// stored one), which it may change; the change goes into the new token only (the
     /// stored payload is left alone, so the hook decides again at every refresh).

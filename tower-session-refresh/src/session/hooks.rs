@@ -1,5 +1,6 @@
 //! Hooks on the session configuration (node's `onTokenTheftDetected`, `onUnauthorised`,
-//! `onInvalidClaim` error handlers, and an override of `refreshSession` that changes the
+//! `onInvalidClaim` error handlers, the application's own handler of the errors node passes
+//! on, such as duplicate cookies, and an override of `refreshSession` that changes the
 //! new access token's payload). Each call is also a `tracing` event.
 
 use std::fmt;
@@ -16,6 +17,10 @@ use super::error::ClaimValidationError;
 pub(crate) type TheftHook = dyn Fn(&str, &str) + Send + Sync;
 /// Called with the reason of a 401 `unauthorised`; `Some(response)` replaces the answer.
 pub(crate) type UnauthorisedHook = dyn Fn(&str) -> Option<Response<Bytes>> + Send + Sync;
+/// Called with the status and reason of a refusal that keeps the session (400, 431);
+/// `Some(response)` replaces the answer.
+pub(crate) type RefusedHook =
+    dyn Fn(http::StatusCode, &str) -> Option<Response<Bytes>> + Send + Sync;
 /// Called with the failed validators; `Some(response)` replaces the answer.
 pub(crate) type InvalidClaimHook =
     dyn Fn(&[ClaimValidationError]) -> Option<Response<Bytes>> + Send + Sync;
@@ -41,6 +46,7 @@ pub(crate) struct Hooks {
     pub(crate) on_token_theft: Option<Arc<TheftHook>>,
     pub(crate) on_unauthorised: Option<Arc<UnauthorisedHook>>,
     pub(crate) on_invalid_claim: Option<Arc<InvalidClaimHook>>,
+    pub(crate) on_refused: Option<Arc<RefusedHook>>,
     pub(crate) on_refresh: Option<Arc<RefreshHook>>,
 }
 
@@ -50,6 +56,7 @@ impl fmt::Debug for Hooks {
             .field("on_token_theft", &self.on_token_theft.is_some())
             .field("on_unauthorised", &self.on_unauthorised.is_some())
             .field("on_invalid_claim", &self.on_invalid_claim.is_some())
+            .field("on_refused", &self.on_refused.is_some())
             .field("on_refresh", &self.on_refresh.is_some())
             .finish()
     }
@@ -89,6 +96,15 @@ impl Hooks {
                 let hook = self.on_invalid_claim.as_ref()?;
                 tracing::debug!(failed = errors.len(), "calling the on_invalid_claim hook");
                 hook(errors)
+            }
+            Rejection::Refused { status, message } => {
+                let hook = self.on_refused.as_ref()?;
+                tracing::debug!(
+                    status = status.as_u16(),
+                    reason = *message,
+                    "calling the on_refused hook"
+                );
+                hook(*status, message)
             }
             _ => None,
         }

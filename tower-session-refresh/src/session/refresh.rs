@@ -212,30 +212,8 @@ impl RefreshShared {
         };
         let method = presented.method;
 
-        if method == TransferMethod::Cookie {
-            match self.config.anti_csrf() {
-                AntiCsrf::ViaCustomHeader if !headers.contains_key("rid") => {
-                    return Err(UNAUTHORISED_CLEAR("cookie refresh without rid header"));
-                }
-                AntiCsrf::ViaToken => {
-                    let mut sent = headers
-                        .get_all(tower_session_cookie::headers::ANTI_CSRF)
-                        .iter();
-                    let (first, second) = (sent.next(), sent.next());
-                    if second.is_some() {
-                        return Err(Rejection::DUPLICATE_ANTI_CSRF);
-                    }
-                    let expected = issue::anti_csrf_for(presented.as_str());
-                    let ok = first
-                        .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
-                    if !ok {
-                        return Err(UNAUTHORISED_CLEAR("anti-csrf token missing or wrong"));
-                    }
-                }
-                _ => {}
-            }
-        }
-
+        // Duplicates first, as supertokens-node: with two refresh cookies, which one the
+        // anti-CSRF check below would look at is itself ambiguous.
         let duplicates = method == TransferMethod::Cookie
             && (tokens.has_duplicate_access_cookie() || tokens.has_duplicate_refresh_cookie());
         let older_domain = self.config.cookies().older_cookie_domain_configured();
@@ -266,6 +244,30 @@ impl RefreshShared {
                  (the previous cookie domain, or \"\" for host-only cookies) so they can be cleared"
             );
             return Err(Rejection::DUPLICATE_COOKIES);
+        }
+
+        if method == TransferMethod::Cookie {
+            match self.config.anti_csrf() {
+                AntiCsrf::ViaCustomHeader if !headers.contains_key("rid") => {
+                    return Err(UNAUTHORISED_CLEAR("cookie refresh without rid header"));
+                }
+                AntiCsrf::ViaToken => {
+                    let mut sent = headers
+                        .get_all(tower_session_cookie::headers::ANTI_CSRF)
+                        .iter();
+                    let (first, second) = (sent.next(), sent.next());
+                    if second.is_some() {
+                        return Err(Rejection::DUPLICATE_ANTI_CSRF);
+                    }
+                    let expected = issue::anti_csrf_for(presented.as_str());
+                    let ok = first
+                        .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(expected.as_bytes())));
+                    if !ok {
+                        return Err(UNAUTHORISED_CLEAR("anti-csrf token missing or wrong"));
+                    }
+                }
+                _ => {}
+            }
         }
 
         let Some(parsed) = issue::parse_refresh_token(presented.as_str()) else {

@@ -271,6 +271,18 @@ impl SharedSessionBuilder {
         self
     }
 
+    /// See [`SessionConfigBuilder::on_refused`](crate::session::SessionConfigBuilder::on_refused).
+    pub fn on_refused(
+        mut self,
+        hook: impl Fn(http::StatusCode, &str) -> Option<http::Response<bytes::Bytes>>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        self.hooks.on_refused = Some(Arc::new(hook));
+        self
+    }
+
     /// See [`SessionConfigBuilder::on_refresh`](crate::session::SessionConfigBuilder::on_refresh).
     pub fn on_refresh(
         mut self,
