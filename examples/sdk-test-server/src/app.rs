@@ -6,7 +6,7 @@ use std::{
     hash::{BuildHasher, Hasher},
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, Mutex, RwLock,
+        Arc, Mutex,
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -17,7 +17,7 @@ use axum::{
     http::{header, HeaderMap, Method, Request, StatusCode},
     response::{Html, IntoResponse, Response},
     routing::{any, get, post},
-    Json, Router,
+    Extension, Json, Router,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -50,13 +50,23 @@ pub(crate) struct Server {
 
 struct Shared {
     args: Args,
-    stack: RwLock<Stack>,
+    // A tokio lock (fair), held by a setup from its arrival until the new stack is in
+    // place: requests that arrive meanwhile wait for it (see `dispatch`).
+    stack: Arc<tokio::sync::RwLock<Stack>>,
     last: Mutex<Setup>,
     refresh_called: AtomicU64,
     refresh_attempted: AtomicU64,
     get_session_called: AtomicU64,
     package_version: String,
 }
+
+/// The write lock on the stack a setup request took on arrival (see `Server::dispatch`);
+/// `install` uses it, so nothing runs on the previous stack in between.
+#[derive(Clone)]
+struct SetupLock(Arc<Mutex<Option<tokio::sync::OwnedRwLockWriteGuard<Stack>>>>);
+
+/// How long a setup request may take to send its body while it holds the stack.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One configuration of the backend: what `SuperTokens.init` made in the original.
 #[derive(Clone)]
@@ -145,7 +155,7 @@ impl Server {
         };
         let shared = Arc::new(Shared {
             args,
-            stack: RwLock::new(Stack { app: Router::new() }),
+            stack: Arc::new(tokio::sync::RwLock::new(Stack { app: Router::new() })),
             last: Mutex::new(setup.clone()),
             refresh_called: AtomicU64::new(0),
             refresh_attempted: AtomicU64::new(0),
@@ -153,7 +163,7 @@ impl Server {
             package_version,
         });
         let server = Self { shared };
-        server.install(&setup).await?;
+        server.install(&setup, None).await?;
         Ok(server)
     }
 
@@ -178,10 +188,14 @@ impl Server {
         if is_refresh {
             self.shared.refresh_attempted.fetch_add(1, Ordering::SeqCst);
         }
-        let app = self.current().app;
-        let response = match app.oneshot(req).await {
-            Ok(response) => response,
-            Err(never) => match never {},
+        let app = self.current().await.app;
+        let response = if is_setup(&req) {
+            self.setup(app, req).await
+        } else {
+            match app.oneshot(req).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
         };
         if !(is_refresh && response.status().is_success()) {
             return response;
@@ -204,21 +218,46 @@ impl Server {
         Response::from_parts(parts, Body::from(body))
     }
 
-    fn current(&self) -> Stack {
-        match self.shared.stack.read() {
-            Ok(stack) => stack.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+    async fn current(&self) -> Stack {
+        self.shared.stack.read().await.clone()
+    }
+
+    /// Runs a setup request (`/test/setup/st`, `/reinitialiseBackendConfig`) holding the
+    /// stack's write lock from its arrival, before its body is read.
+    ///
+    /// The suite's `setupST` does not wait for its `/test/setup/st` requests
+    /// (`appServerUrls.map(url => { instance.post(…) })` returns nothing to `Promise.all`),
+    /// so a test's first request can arrive while the setup is still running. The original's
+    /// setup is synchronous (`supertokens.init`), so in its one thread every later request
+    /// meets the new configuration; ours awaits the key store. With the lock, every request
+    /// that arrives during the setup waits for the new stack (the lock is fair) instead of
+    /// being served by the previous test's app, whose tokens the new app refuses: under
+    /// load that looked like a session suddenly gone.
+    async fn setup(&self, app: Router, mut req: Request<Body>) -> Response {
+        let guard = self.shared.stack.clone().write_owned().await;
+        req.extensions_mut()
+            .insert(SetupLock(Arc::new(Mutex::new(Some(guard)))));
+        match tokio::time::timeout(SETUP_TIMEOUT, app.oneshot(req)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(never)) => match never {},
+            Err(_) => text(StatusCode::REQUEST_TIMEOUT, "setup request took too long"),
         }
     }
 
-    /// Makes the stack for `setup` and puts it in place for the next requests.
-    async fn install(&self, setup: &Setup) -> Result<(), String> {
+    /// Makes the stack for `setup` and puts it in place for the next requests (under the
+    /// setup request's lock when it has one).
+    async fn install(&self, setup: &Setup, lock: Option<&SetupLock>) -> Result<(), String> {
+        let held = lock.and_then(|l| match l.0.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        });
+        let mut stack = match held {
+            Some(guard) => guard,
+            None => self.shared.stack.clone().write_owned().await,
+        };
         let auth = self.session(setup).await?;
-        let app = self.routes(&auth);
-        match self.shared.stack.write() {
-            Ok(mut stack) => stack.app = app,
-            Err(poisoned) => poisoned.into_inner().app = app,
-        }
+        stack.app = self.routes(&auth);
+        drop(stack);
         match self.shared.last.lock() {
             Ok(mut last) => *last = setup.clone(),
             Err(poisoned) => *poisoned.into_inner() = setup.clone(),
@@ -368,6 +407,15 @@ set 'olderCookieDomain' in your config.",
     Some(response)
 }
 
+/// The requests that rebuild the stack.
+fn is_setup(req: &Request<Body>) -> bool {
+    req.method() == Method::POST
+        && matches!(
+            req.uri().path(),
+            "/test/setup/st" | "/reinitialiseBackendConfig"
+        )
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (status, body.into()).into_response()
 }
@@ -436,7 +484,11 @@ struct SetupStBody {
     enable_anti_csrf: Option<bool>,
 }
 
-async fn setup_st(State(ctx): State<Ctx>, body: Option<Json<SetupStBody>>) -> Response {
+async fn setup_st(
+    State(ctx): State<Ctx>,
+    lock: Option<Extension<SetupLock>>,
+    body: Option<Json<SetupStBody>>,
+) -> Response {
     let Json(body) = body.unwrap_or_default();
     let core = match body.core_url.as_deref().map(CoreApp::parse) {
         Some(Ok(core)) => core,
@@ -447,7 +499,11 @@ async fn setup_st(State(ctx): State<Ctx>, body: Option<Json<SetupStBody>>) -> Re
         core,
         anti_csrf: body.enable_anti_csrf.unwrap_or(false),
     };
-    match ctx.server.install(&setup).await {
+    match ctx
+        .server
+        .install(&setup, lock.as_ref().map(|l| &l.0))
+        .await
+    {
         Ok(()) => StatusCode::OK.into_response(),
         Err(err) => text(StatusCode::INTERNAL_SERVER_ERROR, err),
     }
@@ -459,7 +515,11 @@ struct ReinitialiseBody {
     core_url: Option<String>,
 }
 
-async fn reinitialise(State(ctx): State<Ctx>, body: Option<Json<ReinitialiseBody>>) -> Response {
+async fn reinitialise(
+    State(ctx): State<Ctx>,
+    lock: Option<Extension<SetupLock>>,
+    body: Option<Json<ReinitialiseBody>>,
+) -> Response {
     let Json(body) = body.unwrap_or_default();
     let mut setup = match ctx.server.shared.last.lock() {
         Ok(last) => last.clone(),
@@ -471,7 +531,11 @@ async fn reinitialise(State(ctx): State<Ctx>, body: Option<Json<ReinitialiseBody
             Err(err) => return text(StatusCode::BAD_REQUEST, err),
         }
     }
-    match ctx.server.install(&setup).await {
+    match ctx
+        .server
+        .install(&setup, lock.as_ref().map(|l| &l.0))
+        .await
+    {
         Ok(()) => StatusCode::OK.into_response(),
         Err(err) => text(StatusCode::INTERNAL_SERVER_ERROR, err),
     }

@@ -13,14 +13,17 @@ use std::{
 
 /// A server process, killed on drop.
 struct TestServer {
-    child: Child,
+    // `None`: a handle on a server another `TestServer` owns (for requests from threads).
+    child: Option<Child>,
     port: u16,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -89,7 +92,10 @@ impl TestServer {
             .read_line(&mut line)
             .unwrap();
         assert_eq!(line.trim(), format!("Server is running on port {port}"));
-        Self { child, port }
+        Self {
+            child: Some(child),
+            port,
+        }
     }
 
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
@@ -323,6 +329,65 @@ fn control_routes_answer_as_the_original() {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     assert_eq!(Reply::parse(&raw).status, 421);
+}
+
+#[test]
+fn a_request_that_arrives_during_a_setup_is_served_by_the_new_app() {
+    // The suite's `setupST` does not wait for its `/test/setup/st` requests, so a test's
+    // login can arrive while the setup is still running; it must meet the new app, as in
+    // the original, whose setup is synchronous.
+    let sdk = FakeSdk::new();
+    let server = TestServer::start(&sdk);
+    let apps: Vec<String> = (0..2)
+        .map(|_| {
+            let url = server.post_json("/test/setup/app", r#"{"coreConfig":{}}"#);
+            assert_eq!(url.status, 200, "{url:?}");
+            url.body
+        })
+        .collect();
+    let _keys: Vec<AppKeys> = apps.iter().map(|u| AppKeys(app_id(u))).collect();
+    for round in 0..4 {
+        let body = format!(r#"{{"coreUrl":"{}"}}"#, apps[round % 2]);
+        // The setup's head arrives first; its body comes only after the login was sent, so
+        // the login surely arrives while the setup runs.
+        let mut setup = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        write!(
+            setup,
+            "POST /test/setup/st HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            server.port,
+            body.len()
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let port = server.port;
+        let login = std::thread::spawn(move || {
+            let login = TestServer { child: None, port };
+            login.request(
+                "POST",
+                "/login",
+                &[
+                    ("content-type", "application/json"),
+                    ("st-auth-mode", "header"),
+                ],
+                r#"{"userId":"early"}"#,
+            )
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        setup.write_all(body.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        setup.read_to_end(&mut raw).unwrap();
+        assert_eq!(Reply::parse(&raw).status, 200, "round {round}: setup");
+        let login = login.join().unwrap();
+        assert_eq!(login.status, 200, "round {round}: {login:?}");
+        let bearer = format!("Bearer {}", login.header("st-access-token").unwrap());
+        let me = server.request("GET", "/", &[("authorization", &bearer)], "");
+        assert_eq!(
+            (me.status, me.body.as_str()),
+            (200, "early"),
+            "round {round}: the login was served by the previous app: {me:?}"
+        );
+    }
 }
 
 #[test]
