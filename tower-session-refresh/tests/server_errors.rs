@@ -401,6 +401,35 @@ async fn duplicate_cookies_with_an_older_domain_are_cleared_and_refreshed() {
 }
 
 #[tokio::test]
+async fn duplicate_refresh_cookies_are_refused_before_the_anti_csrf_check() {
+    // As supertokens-node: which of two refresh cookies the anti-CSRF token belongs to is
+    // itself ambiguous, so the duplicates answer first (400, nothing cleared), not the
+    // anti-CSRF failure (a 401 that clears and signs the SDK out).
+    let auth = auth_server(AuthOptions {
+        anti_csrf: Some(AntiCsrf::ViaToken),
+        ..AuthOptions::default()
+    })
+    .await;
+    let mut browser = Browser::cookie_mode(auth.addr);
+    browser.login().await;
+    let kept = browser.anti_csrf.take();
+    let reply = browser
+        .send_with(Method::POST, "/auth/session/refresh", |b| {
+            b.header("cookie", "sRefreshToken=planted.by.a.sibling")
+        })
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+    assert_eq!(reply.message(), "duplicate refresh token cookies");
+    assert!(reply.set_cookies().is_empty(), "nothing cleared: {reply:?}");
+    browser.anti_csrf = kept;
+    assert_eq!(
+        browser.refresh().await.status,
+        StatusCode::OK,
+        "session kept"
+    );
+}
+
+#[tokio::test]
 async fn claim_validation_failure_is_403() {
     let auth = auth_server(AuthOptions::default()).await;
     let strict = RequireSessionLayer::new(auth.config.clone()).claim_validator(
